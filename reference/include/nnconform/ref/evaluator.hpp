@@ -1,0 +1,84 @@
+// The reference: correctly rounded values of any spec'd function, proven by enclosure.
+//
+// Each output is evaluated in interval arithmetic (interval.hpp) at a working precision; when
+// both ends of the enclosure round to the same value of the target format, that value is the
+// correctly rounded result (the exact value lies between the ends). Otherwise the precision
+// is doubled (Ziv's strategy) up to a cap, beyond which the evaluation fails naming the
+// function and the input: never a guess.
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "nnconform/ref/format.hpp"
+#include "nnconform/ref/spec.hpp"
+
+namespace nnconform::ref {
+
+// Argument values, already held in the target format (real inputs) or as integers (index
+// inputs). Shape [] is a scalar, [n] a vector (or a batch of scalars), [rows, n] a batch.
+struct Tensor {
+  std::vector<std::size_t> shape;
+  std::vector<FloatBits> values;  // real inputs
+  std::vector<long> indices;      // index inputs
+  std::size_t size() const;
+};
+
+struct Arguments {
+  std::map<std::string, Tensor> inputs;
+  std::map<std::string, std::string> params;  // as text; rounded per the spec
+};
+
+struct GoldenValue {
+  FloatBits value;
+  // Where the exact value lies: (exact - value) / ulp, in (-1/2, 1/2] for a finite result
+  // (ulp of the value's binade; subnormal quantum below the normal range). 0 when exact;
+  // NaN for NaN and for a result that overflowed to infinity.
+  double offset_ulps = 0;
+};
+
+struct EvalResult {
+  std::vector<std::size_t> shape;
+  std::vector<GoldenValue> values;
+  long max_precision_used = 0;  // bits
+};
+
+// Bad input: unknown name, missing input, wrong shape, value outside the domain...
+class EvalError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The enclosure did not narrow to one target value below the precision cap.
+class UndecidedError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct EvalOptions {
+  long start_precision = 128;        // bits
+  long max_precision = 1L << 15;     // bits
+};
+
+class Reference {
+ public:
+  explicit Reference(const SpecSet& specs, EvalOptions options = {});
+
+  EvalResult evaluate(const FunctionSpec& fn, Format format, const Arguments& args) const;
+
+  const SpecSet& specs() const { return specs_; }
+
+ private:
+  const SpecSet& specs_;
+  EvalOptions options_;
+};
+
+// Parses a command-line value: "1.5", "1,2,1e4" (vector), "0,0,1;0,1,0" (batch of rows).
+// Real values are rounded directly into the format; index values must be integers.
+Tensor parse_tensor(const std::string& text, Format format, InputType type);
+
+std::string describe(const Tensor& t);  // for messages: hex values in brackets
+
+}  // namespace nnconform::ref

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job: install dependencies, build, then show the reference at work.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+nnc=build/release/tools/nnconform
+echo "== nnconform list"
+"$nnc" list
+echo
+echo "== correctly rounded references at hard points"
+run() { echo "\$ nnconform eval $*"; "$nnc" eval "$@"; }
+run sigmoid --format binary32 x=-100
+run softplus --format binary64 x=36.7
+run log_softmax --format binary64 z=0,-1e4
+run kl_divergence --format binary32 p=0.5,0.5,0 q=0.25,0.75,0
