@@ -21,7 +21,13 @@ class Parser {
   std::size_t pos_ = 0;
 
   [[noreturn]] void fail(const std::string& message) {
-    throw FormulaError(static_cast<int>(pos_), message);
+    // At the end of the text, point just past its last visible character.
+    std::size_t at = pos_;
+    if (at >= s_.size()) {
+      at = s_.size();
+      while (at > 0 && std::isspace(static_cast<unsigned char>(s_[at - 1]))) --at;
+    }
+    throw FormulaError(static_cast<int>(at), message);
   }
   void skip_space() {
     while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
