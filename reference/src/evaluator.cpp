@@ -92,6 +92,8 @@ class Machine {
       if (ps.type == ParamType::enumeration) {
         v.kind = Value::Kind::string;
         v.text = text;
+      } else if (ps.per_channel && text.find(',') != std::string::npos) {
+        continue;  // one value per channel: bound per sample by the caller
       } else if (ps.type == ParamType::integer || ps.exact) {
         v.reals.push_back(decimal_interval(text, p_));
       } else {
@@ -249,6 +251,14 @@ class Machine {
       if (name == "sqrt") return unary_map(a[0], sqrt);
       if (name == "tanh") return unary_map(a[0], tanh);
       if (name == "erf") return unary_map(a[0], erf);
+      if (name == "erfc") return unary_map(a[0], erfc);
+      if (name == "concat") {
+        Value r = a[0];
+        r.vector = true;
+        r.reals.insert(r.reals.end(), a[1].reals.begin(), a[1].reals.end());
+        return r;
+      }
+      if (name == "groupmax") return groupmax(a[0], a[1]);
       if (name == "abs") return unary_map(a[0], abs);
       if (a.size() == 2 && (name == "min" || name == "max" || name == "pow" || name == "xlogy" || name == "xlog1py")) {
         Interval (*f)(const Interval&, const Interval&) = name == "min"   ? min
@@ -295,6 +305,24 @@ class Machine {
         case Truth::NaN: r.reals.push_back(Interval::nan_value(p_)); break;
         case Truth::Unknown: r.reals.push_back(hull(a.reals[a.vector ? i : 0], b.reals[b.vector ? i : 0])); break;
       }
+    }
+    return r;
+  }
+
+  // Maximum over each group of k consecutive entries (maxout).
+  Value groupmax(const Value& v, const Value& group) {
+    const Interval& k = group.reals.at(0);
+    if (!k.is_integer_point() || k.as_long() < 1) throw EvalError("group size is not a positive integer");
+    std::size_t size = static_cast<std::size_t>(k.as_long());
+    if (v.reals.size() % size != 0)
+      throw EvalError("length " + std::to_string(v.reals.size()) + " is not a multiple of the group size " +
+                      std::to_string(size));
+    Value r;
+    r.vector = true;
+    for (std::size_t g = 0; g < v.reals.size(); g += size) {
+      Interval m = v.reals[g];
+      for (std::size_t i = 1; i < size; ++i) m = max(m, v.reals[g + i]);
+      r.reals.push_back(std::move(m));
     }
     return r;
   }
@@ -508,12 +536,15 @@ struct Sample {
   std::map<std::string, FloatBits> scalars;           // real scalar inputs
   std::map<std::string, std::vector<FloatBits>> rows;  // real vector inputs
   std::map<std::string, long> indices;
+  std::map<std::string, FloatBits> channel_params;  // per-channel parameters, this element's
   std::string describe_text;
 };
 
 }  // namespace
 
 EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Arguments& args) const {
+  // MPFR's exponent range is per thread: set it in whichever thread evaluates.
+  use_widest_mpfr_exponent_range();
   // --- Validate names, parameters and inputs. ---
   for (const auto& [name, t] : args.inputs)
     if (!fn.input(name)) throw EvalError(fn.name + ": unknown input '" + name + "'");
@@ -536,14 +567,29 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
       }
       continue;
     }
-    auto v = parse_value(text, ps.type == ParamType::real && !ps.exact ? format : Format::binary64);
-    if (!v) throw EvalError(fn.name + ": parameter '" + ps.name + "' = '" + text + "' is not a number");
-    double d = v->to_double();
-    if (std::isnan(d)) throw EvalError(fn.name + ": parameter '" + ps.name + "' must not be NaN");
-    if (ps.type == ParamType::integer && std::floor(d) != d)
-      throw EvalError(fn.name + ": parameter '" + ps.name + "' must be an integer, not '" + text + "'");
-    if (ps.range && !ps.range->contains(d))
-      throw EvalError(fn.name + ": parameter '" + ps.name + "' = " + text + " is outside its range " + ps.range->str());
+    Format param_format = ps.type == ParamType::real && !ps.exact ? format : Format::binary64;
+    std::vector<FloatBits> values;
+    if (ps.per_channel && text.find(',') != std::string::npos) {
+      try {
+        values = parse_tensor(text, param_format, InputType::real).values;
+      } catch (const EvalError& e) {
+        throw EvalError(fn.name + ": parameter '" + ps.name + "': " + e.what());
+      }
+    } else if (auto v = parse_value(text, param_format)) {
+      values.push_back(*v);
+    } else {
+      throw EvalError(fn.name + ": parameter '" + ps.name + "' = '" + text + "' is not a number" +
+                      (text.find(',') != std::string::npos ? " (it is not a per-channel parameter)" : ""));
+    }
+    for (const FloatBits& v : values) {
+      double d = v.to_double();
+      if (std::isnan(d)) throw EvalError(fn.name + ": parameter '" + ps.name + "' must not be NaN");
+      if (ps.type == ParamType::integer && std::floor(d) != d)
+        throw EvalError(fn.name + ": parameter '" + ps.name + "' must be an integer, not '" + text + "'");
+      if (ps.range && !ps.range->contains(d))
+        throw EvalError(fn.name + ": parameter '" + ps.name + "' = " + to_shortest_decimal(v) +
+                        " is outside its range " + ps.range->str());
+    }
   }
   for (const auto& in : fn.inputs) {
     auto it = args.inputs.find(in.name);
@@ -594,6 +640,19 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
         if (in.type == InputType::index) s.indices[in.name] = t.indices[k];
         else s.scalars[in.name] = t.values[k];
         s.describe_text += (s.describe_text.empty() ? "" : " ") + in.name + "=" + element_text(t, k);
+      }
+      for (const auto& ps : fn.params) {
+        auto it = args.params.find(ps.name);
+        if (!ps.per_channel || it == args.params.end() || it->second.find(',') == std::string::npos) continue;
+        Tensor channels = parse_tensor(it->second, ps.exact ? Format::binary64 : format, InputType::real);
+        std::size_t c = channels.values.size();
+        if (sample_shape.empty() || sample_shape.back() != c)
+          throw EvalError(fn.name + ": parameter '" + ps.name + "' has " + std::to_string(c) +
+                          " values (one per channel) but the inputs have " +
+                          (sample_shape.empty() ? std::string("no channel axis") :
+                           std::to_string(sample_shape.back()) + " channels (last axis)"));
+        s.channel_params[ps.name] = channels.values[i % c];
+        s.describe_text += " " + ps.name + "=" + to_hex(channels.values[i % c]);
       }
       samples.push_back(std::move(s));
     }
@@ -661,6 +720,7 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
   // --- Evaluate with Ziv's strategy. ---
   auto env_for = [&](Machine& m, const Sample& s, mpfr_prec_t p) {
     std::map<std::string, Value> env = m.bind_params(fn, args.params, format);
+    for (const auto& [name, v] : s.channel_params) env[name] = Value::scalar(exact_interval(v, p));
     for (const auto& [name, v] : s.scalars) env[name] = Value::scalar(exact_interval(v, p));
     for (const auto& [name, v] : s.indices) env[name] = Value::scalar(Interval::from_long(v, p));
     for (const auto& [name, row] : s.rows) {

@@ -279,6 +279,17 @@ Interval expm1(const Interval& a) { return monotone(a, mpfr_expm1); }
 Interval tanh(const Interval& a) { return monotone(a, mpfr_tanh); }
 Interval erf(const Interval& a) { return monotone(a, mpfr_erf); }
 
+Interval erfc(const Interval& a) {
+  if (a.nan) return a;
+  Interval r(a.precision());
+  mpfr_erfc(r.lo, a.hi, MPFR_RNDD);
+  mpfr_erfc(r.hi, a.lo, MPFR_RNDU);
+  r.maybe_nan = a.maybe_nan;
+  // erfc is positive everywhere but at the true +inf, where it is exactly 0.
+  r.nonzero = !(a.is_true_infinity() && mpfr_sgn(a.lo) > 0);
+  return r;
+}
+
 Interval log(const Interval& a) {
   if (a.nan) return a;
   if (mpfr_sgn(a.hi) < 0) return Interval::nan_value(a.precision());

@@ -30,9 +30,10 @@ namespace {
 
 const BuiltinInfo kBuiltins[] = {
     {"exp", 1, 1},  {"expm1", 1, 1}, {"log", 1, 1},     {"log1p", 1, 1},   {"sqrt", 1, 1},
-    {"tanh", 1, 1}, {"erf", 1, 1},   {"abs", 1, 1},     {"min", 1, 2},     {"max", 1, 2},
+    {"tanh", 1, 1}, {"erf", 1, 1},   {"erfc", 1, 1},   {"abs", 1, 1},     {"min", 1, 2},     {"max", 1, 2},
     {"pow", 2, 2},  {"xlogy", 2, 2}, {"xlog1py", 2, 2}, {"where", 3, 3},   {"sum", 1, 1},
-    {"mean", 1, 1}, {"len", 1, 1},   {"argmax", 1, 1},  {"onehot", 2, 2},
+    {"mean", 1, 1}, {"len", 1, 1},   {"argmax", 1, 1},  {"onehot", 2, 2},  {"concat", 2, 2},
+    {"groupmax", 2, 2},
 };
 const std::set<std::string, std::less<>> kConstants = {"pi", "inf"};
 
@@ -321,7 +322,7 @@ FunctionSpec read_spec(FileReader& r, const YAML::Node& root, const std::filesys
         declare(kv.first, p.name, "parameter");
         const YAML::Node& d = kv.second;
         if (!r.check_keys(d, "parameter '" + p.name + "'",
-                          {"type", "default", "required", "range", "values", "exact", "doc"}, {"type"}))
+                          {"type", "default", "required", "range", "values", "exact", "per_channel", "doc"}, {"type"}))
           continue;
         auto t = r.scalar(d["type"], "type").value_or("");
         if (t == "real") p.type = ParamType::real;
@@ -330,6 +331,10 @@ FunctionSpec read_spec(FileReader& r, const YAML::Node& root, const std::filesys
         else r.error(d["type"], "parameter type must be real, integer or enum, not '" + t + "'");
         if (d["required"]) p.required = r.boolean(d["required"], "required").value_or(false);
         if (d["exact"]) p.exact = r.boolean(d["exact"], "exact").value_or(false);
+        if (d["per_channel"]) {
+          p.per_channel = r.boolean(d["per_channel"], "per_channel").value_or(false);
+          if (p.type != ParamType::real) r.error(d["per_channel"], "only a real parameter can be per channel");
+        }
         if (d["doc"]) p.doc = r.scalar(d["doc"], "doc").value_or("");
         if (d["range"]) {
           auto s = r.scalar(d["range"], "range").value_or("");
@@ -351,6 +356,8 @@ FunctionSpec read_spec(FileReader& r, const YAML::Node& root, const std::filesys
         } else if (!p.required) {
           r.error(kv.first, "parameter '" + p.name + "' needs a default or required: true");
         }
+        if (p.per_channel && !fn.elementwise())
+          r.error(d["per_channel"], "a per-channel parameter belongs to an elementwise function");
         fn.params.push_back(p);
       }
     }
@@ -782,6 +789,11 @@ class Checker {
       if (reduction) {
         if (args[0] != Type::vector) fail(e, "'" + name + "' reduces a vector, not " + type_name(args[0]));
         return Type::scalar;
+      }
+      if (name == "concat") return Type::vector;
+      if (name == "groupmax") {
+        if (args[0] != Type::vector || args[1] != Type::scalar) fail(e, "groupmax(vector, group size) takes a vector and a scalar");
+        return Type::vector;
       }
       if (name == "onehot") {
         if (args[0] != Type::scalar || args[1] != Type::scalar) fail(e, "onehot(index, length) takes scalars");

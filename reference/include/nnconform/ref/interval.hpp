@@ -67,6 +67,7 @@ Interval log1p(const Interval& a);
 Interval sqrt(const Interval& a);
 Interval tanh(const Interval& a);
 Interval erf(const Interval& a);
+Interval erfc(const Interval& a);  // decreasing
 Interval pow(const Interval& base, const Interval& exponent);
 Interval xlogy(const Interval& x, const Interval& y);    // 0 * log(y) = 0 for exact 0
 Interval xlog1py(const Interval& x, const Interval& y);  // 0 * log1p(y) = 0 for exact 0

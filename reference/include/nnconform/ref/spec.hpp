@@ -73,6 +73,9 @@ struct ParamSpec {
   std::optional<RealRange> range;
   std::vector<std::string> values;  // enumeration
   bool exact = false;               // real: used as written, not rounded to the format
+  // Elementwise functions: the value may be a vector with one entry per channel (the last
+  // axis of the inputs), as PReLU's learned slope.
+  bool per_channel = false;
   std::string doc;
   SourceLocation where;
 };
