@@ -144,6 +144,7 @@ class Machine {
           r.nonzero = true;
           return Value::scalar(std::move(r));
         }
+        if (fn.input(e.text)) throw EvalError("input '" + e.text + "' is needed with these parameters but was not given");
         throw EvalError("unbound name '" + e.text + "'");
       }
       case Expr::Kind::Unary: {
@@ -593,7 +594,10 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
   }
   for (const auto& in : fn.inputs) {
     auto it = args.inputs.find(in.name);
-    if (it == args.inputs.end()) throw EvalError(fn.name + ": missing input '" + in.name + "'");
+    if (it == args.inputs.end()) {
+      if (in.optional) continue;
+      throw EvalError(fn.name + ": missing input '" + in.name + "'");
+    }
     const Tensor& t = it->second;
     if ((in.type == InputType::index) != !t.indices.empty() && t.size() > 0)
       throw EvalError(fn.name + ": input '" + in.name + "' must hold " +
@@ -625,6 +629,7 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
   std::map<std::string, Tensor> inputs = args.inputs;
   if (fn.elementwise()) {
     for (const auto& in : fn.inputs) {
+      if (!inputs.count(in.name)) continue;
       const Tensor& t = inputs.at(in.name);
       if (t.shape.empty()) continue;
       if (sample_shape.empty()) sample_shape = t.shape;
@@ -635,6 +640,7 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
     for (std::size_t i = 0; i < n; ++i) {
       Sample s;
       for (const auto& in : fn.inputs) {
+        if (!inputs.count(in.name)) continue;
         const Tensor& t = inputs.at(in.name);
         std::size_t k = t.shape.empty() ? 0 : i;
         if (in.type == InputType::index) s.indices[in.name] = t.indices[k];
@@ -674,6 +680,7 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
     std::optional<std::size_t> batch;
     bool batched = false;
     for (const auto& in : fn.inputs) {
+      if (!inputs.count(in.name)) continue;
       const Tensor& t = inputs.at(in.name);
       std::size_t rows = 1;
       bool is_batch = (in.shape == Shape::vector && t.shape.size() == 2) || (in.shape == Shape::scalar && t.shape.size() == 1);
@@ -691,6 +698,7 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
     for (std::size_t r = 0; r < n; ++r) {
       Sample s;
       for (const auto& in : fn.inputs) {
+        if (!inputs.count(in.name)) continue;
         const Tensor& t = inputs.at(in.name);
         bool is_batch = t.shape.size() == (in.shape == Shape::vector ? 2u : 1u);
         if (in.shape == Shape::vector) {

@@ -280,7 +280,7 @@ FunctionSpec read_spec(FileReader& r, const YAML::Node& root, const std::filesys
         in.where = r.at(kv.first);
         declare(kv.first, in.name, "input");
         const YAML::Node& d = kv.second;
-        if (!r.check_keys(d, "input '" + in.name + "'", {"type", "shape", "domain", "nan", "doc"}, {}))
+        if (!r.check_keys(d, "input '" + in.name + "'", {"type", "shape", "domain", "nan", "optional", "doc"}, {}))
           continue;
         if (d["type"]) {
           auto t = r.scalar(d["type"], "type").value_or("");
@@ -306,6 +306,7 @@ FunctionSpec read_spec(FileReader& r, const YAML::Node& root, const std::filesys
           else r.error(d["nan"], "nan must be allowed or forbidden, not '" + s + "'");
         }
         if (d["doc"]) in.doc = r.scalar(d["doc"], "doc").value_or("");
+        if (d["optional"]) in.optional = r.boolean(d["optional"], "optional").value_or(false);
         fn.inputs.push_back(in);
       }
     }
@@ -515,7 +516,7 @@ FunctionSpec read_spec(FileReader& r, const YAML::Node& root, const std::filesys
           if (auto v = r.scalar(kv.second, key)) c.values[key] = *v;
         }
         for (const auto& in : fn.inputs)
-          if (!c.values.count(in.name)) r.error(item, "case is missing input '" + in.name + "'");
+          if (!c.values.count(in.name) && !in.optional) r.error(item, "case is missing input '" + in.name + "'");
         fn.cases.push_back(c);
       }
     }
@@ -840,7 +841,7 @@ class Checker {
       }
     }
     for (const auto& in : callee.inputs)
-      if (!bound.count(in.name)) fail(e, "'" + callee.name + "' needs input '" + in.name + "'");
+      if (!bound.count(in.name) && !in.optional) fail(e, "'" + callee.name + "' needs input '" + in.name + "'");
     for (const auto& p : callee.params)
       if (p.required && !bound.count(p.name)) fail(e, "'" + callee.name + "' needs parameter '" + p.name + "'");
     if (mapped) {

@@ -59,6 +59,7 @@ struct InputSpec {
   Shape shape = Shape::scalar;
   std::optional<RealRange> domain;  // values outside are bad input
   bool nan_allowed = true;
+  bool optional = false;  // needed only by some parameter settings (rrelu's given slopes)
   std::string doc;
   SourceLocation where;
 };
