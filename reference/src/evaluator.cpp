@@ -120,6 +120,13 @@ class Machine {
         return Value::scalar(Interval::point(x, p_));
       }
     }
+    for (const auto& in : fn.inputs)
+      if (in.default_expr && !env.count(in.name)) env[in.name] = eval(*in.default_expr, fn, env);
+    for (const auto& q : fn.requires_) {
+      Value ok = eval(*q.check.expr, fn, env);
+      for (Truth t : ok.conditions)
+        if (t == Truth::False) throw EvalError(q.message);  // NaN inputs propagate instead
+    }
     for (const auto& def : fn.definitions) env[def.name] = eval(*def.expr, fn, env);
     return eval(*fn.formula, fn, env);
   }
@@ -260,6 +267,14 @@ class Machine {
         return r;
       }
       if (name == "groupmax") return groupmax(a[0], a[1]);
+      if (name == "ones") {
+        const Interval& n = a[0].reals.at(0);
+        if (!n.is_integer_point() || n.as_long() < 0) throw EvalError("ones: length is not a non-negative integer");
+        Value r;
+        r.vector = true;
+        for (long i = 0; i < n.as_long(); ++i) r.reals.push_back(Interval::from_long(1, p_));
+        return r;
+      }
       if (name == "abs") return unary_map(a[0], abs);
       if (a.size() == 2 && (name == "min" || name == "max" || name == "pow" || name == "xlogy" || name == "xlog1py")) {
         Interval (*f)(const Interval&, const Interval&) = name == "min"   ? min
@@ -796,6 +811,8 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
             auto env = env_for(m, s, p);
             total = total + m.call(fn, env).reals.at(0);
             if (fn.reduction->weight) {
+              for (const auto& in : fn.inputs)
+                if (in.default_expr && !env.count(in.name)) env[in.name] = m.eval(*in.default_expr, fn, env);
               for (const auto& def : fn.definitions) env[def.name] = m.eval(*def.expr, fn, env);
               weight = weight + m.eval(*fn.reduction->weight->expr, fn, env).reals.at(0);
             }

@@ -33,6 +33,7 @@ const BuiltinInfo kBuiltins[] = {
     {"tanh", 1, 1}, {"erf", 1, 1},   {"erfc", 1, 1},   {"abs", 1, 1},     {"min", 1, 2},     {"max", 1, 2},
     {"pow", 2, 2},  {"xlogy", 2, 2}, {"xlog1py", 2, 2}, {"where", 3, 3},   {"sum", 1, 1},
     {"mean", 1, 1}, {"len", 1, 1},   {"argmax", 1, 1},  {"onehot", 2, 2},  {"concat", 2, 2},
+    {"ones", 1, 1},
     {"groupmax", 2, 2},
 };
 const std::set<std::string, std::less<>> kConstants = {"pi", "inf"};
@@ -202,7 +203,8 @@ const std::vector<std::string> kTopKeys = {
     "name",           "family",     "aliases",    "summary",        "references",
     "inputs",         "params",     "definitions", "formula",       "output",
     "reduction",      "special_values", "conventions", "identities", "input_families",
-    "cases",          "tolerance",  "signed_zero", "gradients",     "notes"};
+    "cases",          "tolerance",  "signed_zero", "gradients",     "notes",
+    "requires"};
 
 // Validates a parameter value given as text against the parameter's type and range.
 std::optional<std::string> check_param_value(const ParamSpec& p, const std::string& value) {
@@ -280,7 +282,7 @@ FunctionSpec read_spec(FileReader& r, const YAML::Node& root, const std::filesys
         in.where = r.at(kv.first);
         declare(kv.first, in.name, "input");
         const YAML::Node& d = kv.second;
-        if (!r.check_keys(d, "input '" + in.name + "'", {"type", "shape", "domain", "nan", "optional", "doc"}, {}))
+        if (!r.check_keys(d, "input '" + in.name + "'", {"type", "shape", "domain", "nan", "optional", "default", "doc"}, {}))
           continue;
         if (d["type"]) {
           auto t = r.scalar(d["type"], "type").value_or("");
@@ -307,6 +309,10 @@ FunctionSpec read_spec(FileReader& r, const YAML::Node& root, const std::filesys
         }
         if (d["doc"]) in.doc = r.scalar(d["doc"], "doc").value_or("");
         if (d["optional"]) in.optional = r.boolean(d["optional"], "optional").value_or(false);
+        if (d["default"]) {
+          if (!in.optional) r.error(d["default"], "only an optional input has a default");
+          in.default_expr = r.formula(d["default"], "default of input '" + in.name + "'", in.default_text);
+        }
         fn.inputs.push_back(in);
       }
     }
@@ -375,6 +381,22 @@ FunctionSpec read_spec(FileReader& r, const YAML::Node& root, const std::filesys
         declare(kv.first, def.name, "definition");
         def.expr = r.formula(kv.second, "definition '" + def.name + "'", def.text);
         fn.definitions.push_back(def);
+      }
+    }
+  }
+
+  if (const YAML::Node reqs = root["requires"]) {
+    if (!reqs.IsSequence()) {
+      r.error(reqs, "requires must be a list of {check: condition, message: text}");
+    } else {
+      for (const auto& item : reqs) {
+        if (!r.check_keys(item, "requirement", {"check", "message"}, {"check", "message"})) continue;
+        Requirement q;
+        q.check.name = "requirement";
+        q.check.where = r.at_offset(item["check"], 0);
+        q.check.expr = r.formula(item["check"], "requirement", q.check.text);
+        q.message = r.scalar(item["message"], "message").value_or("");
+        fn.requires_.push_back(q);
       }
     }
   }
@@ -649,6 +671,12 @@ class Checker {
         return std::nullopt;
       }
     };
+    for (const auto& in : fn.inputs) {
+      if (!in.default_expr) continue;
+      auto t = run(in.default_expr, in.where, "default of input '" + in.name + "'");
+      if (t && (*t == Type::vector) != (in.shape == Shape::vector))
+        diagnostics_.push_back({in.where, "the default of input '" + in.name + "' has the wrong shape"});
+    }
     for (const auto& d : fn.definitions) {
       auto t = run(d.expr, d.where, "definition '" + d.name + "'");
       names[d.name] = t.value_or(Type::scalar);
@@ -664,6 +692,10 @@ class Checker {
           diagnostics_.push_back({fn.formula_where, "formula: an elementwise function must give a scalar"});
         const_cast<FunctionSpec&>(fn).output = inferred;
       }
+    }
+    for (const auto& q : fn.requires_) {
+      auto t = run(q.check.expr, q.check.where, "requirement");
+      if (t && !is_bool(*t)) diagnostics_.push_back({q.check.where, "a requirement must be a condition"});
     }
     if (fn.reduction && fn.reduction->weight) {
       auto t = run(fn.reduction->weight->expr, fn.reduction->weight->where, "reduction weight");
@@ -792,6 +824,10 @@ class Checker {
         return Type::scalar;
       }
       if (name == "concat") return Type::vector;
+      if (name == "ones") {
+        if (args[0] != Type::scalar) fail(e, "ones(length) takes a scalar");
+        return Type::vector;
+      }
       if (name == "groupmax") {
         if (args[0] != Type::vector || args[1] != Type::scalar) fail(e, "groupmax(vector, group size) takes a vector and a scalar");
         return Type::vector;

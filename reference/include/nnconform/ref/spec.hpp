@@ -60,6 +60,8 @@ struct InputSpec {
   std::optional<RealRange> domain;  // values outside are bad input
   bool nan_allowed = true;
   bool optional = false;  // needed only by some parameter settings (rrelu's given slopes)
+  ExprPtr default_expr;   // an optional input's value when absent (cross_entropy's w: ones(len(z)))
+  std::string default_text;
   std::string doc;
   SourceLocation where;
 };
@@ -109,6 +111,13 @@ struct Identity {
   SourceLocation where;
 };
 
+// A condition valid inputs must meet (beyond an input's domain), e.g. that q holds
+// probabilities unless the log-input convention is chosen. Violations are bad input.
+struct Requirement {
+  Definition check;  // a condition, or a vector of conditions that must all hold
+  std::string message;
+};
+
 struct ReductionSpec {
   enum class Over { elements, rows } over = Over::elements;
   std::optional<Definition> weight;  // weighted mean: sum(loss) / sum(weight)
@@ -128,6 +137,7 @@ struct FunctionSpec {
   std::vector<InputSpec> inputs;
   std::vector<ParamSpec> params;
   std::vector<Definition> definitions;
+  std::vector<Requirement> requires_;
   std::string formula_text;
   ExprPtr formula;
   SourceLocation formula_where;
