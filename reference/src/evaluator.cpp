@@ -415,6 +415,7 @@ class Machine {
     bool mapped = false;
     std::size_t n = 0;
     for (const auto& in : callee.inputs) {
+      if (!args.count(in.name)) continue;  // an optional input left to its default
       const Value& v = args.at(in.name);
       if (in.shape == Shape::scalar && v.vector) {
         mapped = true;
