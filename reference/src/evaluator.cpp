@@ -861,4 +861,30 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
   return result;
 }
 
+Truth Reference::check_identity(const FunctionSpec& fn, const Identity& identity, const Arguments& args,
+                                long precision) const {
+  use_widest_mpfr_exponent_range();
+  Machine m(specs_, precision);
+  std::map<std::string, Value> env = m.bind_params(fn, args.params, Format::binary64);
+  for (const auto& [name, t] : args.inputs) {
+    const InputSpec* in = fn.input(name);
+    if (!in) throw EvalError(fn.name + ": unknown input '" + name + "'");
+    Value v;
+    v.vector = in->shape == Shape::vector;
+    if (!v.vector && t.size() != 1) throw EvalError(fn.name + ": identities take one sample");
+    for (std::size_t i = 0; i < t.size(); ++i)
+      v.reals.push_back(t.indices.empty() ? exact_interval(t.values[i], precision)
+                                          : Interval::from_long(t.indices[i], precision));
+    env[name] = std::move(v);
+  }
+  Value r = m.eval(*identity.expr, fn, env);
+  Truth all = Truth::True;
+  for (Truth t : r.conditions) {
+    if (t == Truth::False) return Truth::False;
+    if (t == Truth::NaN) all = Truth::NaN;
+    else if (t == Truth::Unknown && all == Truth::True) all = Truth::Unknown;
+  }
+  return all;
+}
+
 }  // namespace nnconform::ref

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "nnconform/ref/format.hpp"
+#include "nnconform/ref/interval.hpp"
 #include "nnconform/ref/spec.hpp"
 
 namespace nnconform::ref {
@@ -67,6 +68,13 @@ class Reference {
   explicit Reference(const SpecSet& specs, EvalOptions options = {});
 
   EvalResult evaluate(const FunctionSpec& fn, Format format, const Arguments& args) const;
+
+  // Evaluates one of fn's identities (or any condition over fn's inputs) on a single sample in
+  // interval arithmetic at `precision` bits. False: violated beyond the enclosures' width (a
+  // true counterexample); True or Unknown: holds as far as that precision can tell; NaN: a
+  // side is NaN. Vector conditions combine: any False is False.
+  Truth check_identity(const FunctionSpec& fn, const Identity& identity, const Arguments& args,
+                       long precision = 256) const;
 
   const SpecSet& specs() const { return specs_; }
 
