@@ -135,11 +135,44 @@ struct Sample {
   std::map<std::string, long> indices;
   std::map<std::string, FloatBits> channel_params;  // per-channel parameters, this element's
   std::string describe_text;
+  std::size_t index = 0;  // position in the batch
 };
 
 }  // namespace
 
+// What evaluate_gradient asks of evaluate_impl: the gradient formula instead of the forward
+// one, and the upstream gradient of vector outputs.
+struct Reference::GradientRequest {
+  std::string wrt;
+  const Definition* formula = nullptr;
+  std::optional<Tensor> upstream;  // "g"; ones when absent
+};
+
 EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Arguments& args) const {
+  return evaluate_impl(fn, format, args, nullptr);
+}
+
+EvalResult Reference::evaluate_gradient(const FunctionSpec& fn, const std::string& wrt, Format format,
+                                        const Arguments& args) const {
+  auto it = fn.gradients.find(wrt);
+  if (it == fn.gradients.end()) {
+    std::string known;
+    for (const auto& [name, g] : fn.gradients) known += (known.empty() ? "" : ", ") + name;
+    throw EvalError(fn.name + ": the spec gives no gradient with respect to '" + wrt + "'" +
+                    (known.empty() ? " (it has none yet)" : " (it has: " + known + ")"));
+  }
+  GradientRequest request{wrt, &it->second, std::nullopt};
+  Arguments forward = args;
+  auto g = forward.inputs.find("g");
+  if (g != forward.inputs.end() && !fn.input("g")) {
+    request.upstream = g->second;
+    forward.inputs.erase(g);
+  }
+  return evaluate_impl(fn, format, forward, &request);
+}
+
+EvalResult Reference::evaluate_impl(const FunctionSpec& fn, Format format, const Arguments& args,
+                                    const GradientRequest* gradient) const {
   // MPFR's exponent range is per thread: set it in whichever thread evaluates.
   use_widest_mpfr_exponent_range();
   // --- Validate names, parameters and inputs. ---
@@ -256,6 +289,7 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
         s.channel_params[ps.name] = channels.values[i % c];
         s.describe_text += " " + ps.name + "=" + to_hex(channels.values[i % c]);
       }
+      s.index = samples.size();
       samples.push_back(std::move(s));
     }
   } else {
@@ -311,6 +345,7 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
           s.describe_text += (s.describe_text.empty() ? "" : " ") + in.name + "=" + element_text(t, k);
         }
       }
+      s.index = samples.size();
       samples.push_back(std::move(s));
     }
   }
@@ -322,6 +357,29 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
   }
 
   // --- Evaluate with Ziv's strategy. ---
+  // The upstream gradient of one sample: its row of the given g, else ones (for a vector
+  // output, as many as the forward formula gives).
+  std::function<Value(Machine&, const Sample&, std::map<std::string, Value>&, mpfr_prec_t)> upstream_for =
+      [&](Machine& m, const Sample& s, std::map<std::string, Value>& env, mpfr_prec_t p) {
+        Value g;
+        if (fn.output == Shape::scalar) {
+          g = Value::scalar(Interval::from_long(1, p));
+          return g;
+        }
+        g.vector = true;
+        if (gradient->upstream) {
+          const Tensor& t = *gradient->upstream;
+          std::size_t width = t.shape.empty() ? 1 : t.shape.back();
+          std::size_t start = t.shape.size() == 2 ? s.index * width : 0;
+          if (t.shape.size() == 2 && s.index >= t.shape[0])
+            throw EvalError(fn.name + ": the upstream gradient g has fewer rows than the inputs");
+          for (std::size_t i = 0; i < width; ++i) g.reals.push_back(exact_interval(t.values.at(start + i), p));
+          return g;
+        }
+        std::size_t n = m.call(fn, env).reals.size();
+        for (std::size_t i = 0; i < n; ++i) g.reals.push_back(Interval::from_long(1, p));
+        return g;
+      };
   auto env_for = [&](Machine& m, const Sample& s, mpfr_prec_t p) {
     std::map<std::string, Value> env = m.bind_params(fn, args.params, format);
     for (const auto& [name, v] : s.channel_params) env[name] = Value::scalar(exact_interval(v, p));
@@ -333,6 +391,7 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
       for (const auto& x : row) val.reals.push_back(exact_interval(x, p));
       env[name] = std::move(val);
     }
+    if (gradient) env["g"] = upstream_for(m, s, env, p);
     return env;
   };
   auto special_at_top = [&](const Sample& s) -> std::optional<FloatBits> {
@@ -382,7 +441,23 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
     }
   };
 
-  if (reduction == "mean" || reduction == "sum") {
+  // The gradient of a reduced loss: each sample's gradient scaled by 1/n or 1/(total weight)
+  // for a mean, inside the enclosure (so that the scaled value is what is rounded).
+  auto gradient_scale = [&](Machine& m, mpfr_prec_t p) {
+    if (reduction != "mean") return Interval::from_long(1, p);
+    if (!fn.reduction->weight) return Interval::from_long(1, p) / Interval::from_long(static_cast<long>(samples.size()), p);
+    Interval weight = Interval::from_long(0, p);
+    for (const auto& s : samples) {
+      auto env = env_for(m, s, p);
+      for (const auto& in : fn.inputs)
+        if (in.default_expr && !env.count(in.name)) env[in.name] = m.eval(*in.default_expr, fn, env);
+      for (const auto& def : fn.definitions) env[def.name] = m.eval(*def.expr, fn, env);
+      weight = weight + m.eval(*fn.reduction->weight->expr, fn, env).reals.at(0);
+    }
+    return Interval::from_long(1, p) / weight;
+  };
+
+  if (!gradient && (reduction == "mean" || reduction == "sum")) {
     std::string where = samples.size() == 1 ? samples[0].describe_text : std::to_string(samples.size()) + " samples";
     auto values = ziv(
         [&](Machine& m, mpfr_prec_t p) {
@@ -410,26 +485,38 @@ EvalResult Reference::evaluate(const FunctionSpec& fn, Format format, const Argu
   }
 
   std::size_t out_width = 0;
+  Shape per_sample = fn.output;
+  if (gradient) {
+    const InputSpec* in = fn.input(gradient->wrt);
+    per_sample = in && in->shape == Shape::vector ? Shape::vector : Shape::scalar;
+  }
   for (const auto& s : samples) {
-    if (auto sv = special_at_top(s)) {
-      result.values.push_back({*sv, 0});
-      out_width = 1;
-      continue;
+    if (!gradient) {
+      if (auto sv = special_at_top(s)) {
+        result.values.push_back({*sv, 0});
+        out_width = 1;
+        continue;
+      }
     }
     auto values = ziv(
         [&](Machine& m, mpfr_prec_t p) {
-          Value v = m.call(fn, env_for(m, s, p));
+          if (!gradient) return m.call(fn, env_for(m, s, p)).reals;
+          Value v = m.call_with(fn, env_for(m, s, p), gradient->formula->expr.get());
+          if (fn.reduction && reduction != "none") {
+            Interval scale = gradient_scale(m, p);
+            for (auto& x : v.reals) x = x * scale;
+          }
           return v.reals;
         },
         s.describe_text);
-    if (fn.output == Shape::vector) {
+    if (per_sample == Shape::vector) {
       if (out_width && values.size() != out_width) throw EvalError(fn.name + ": rows of different lengths");
       out_width = values.size();
     }
     result.values.insert(result.values.end(), values.begin(), values.end());
   }
   result.shape = sample_shape;
-  if (fn.output == Shape::vector) result.shape.push_back(out_width);
+  if (per_sample == Shape::vector) result.shape.push_back(out_width);
   if (transposed && result.shape.size() == 2) {
     std::size_t r = result.shape[0], c = result.shape[1];
     std::vector<GoldenValue> t(result.values.size());

@@ -119,9 +119,13 @@ class MachineT {
   }
 
   // Evaluates fn on one sample. `env` holds its inputs and parameters.
-  Value call(const FunctionSpec& fn, std::map<std::string, Value> env) {
+  Value call(const FunctionSpec& fn, std::map<std::string, Value> env) { return call_with(fn, std::move(env), nullptr); }
+
+  // Evaluates `body` (fn's formula when null, else e.g. one of its gradient formulas) in fn's
+  // frame: input defaults, requirements and definitions first.
+  Value call_with(const FunctionSpec& fn, std::map<std::string, Value> env, const Expr* body) {
     // Scalar arguments of an elementwise callee may match a declared special value.
-    if (!fn.special_values.empty()) {
+    if (!body && !fn.special_values.empty()) {
       std::map<std::string, Interval> scalars;
       for (const auto& in : fn.inputs) {
         const Value& v = env.at(in.name);
@@ -141,7 +145,7 @@ class MachineT {
         if (t == Truth::False) throw EvalError(q.message);  // NaN inputs propagate instead
     }
     for (const auto& def : fn.definitions) env[def.name] = eval(*def.expr, fn, env);
-    return eval(*fn.formula, fn, env);
+    return eval(body ? *body : *fn.formula, fn, env);
   }
 
   Value eval(const Expr& e, const FunctionSpec& fn, const std::map<std::string, Value>& env) {

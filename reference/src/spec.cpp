@@ -709,7 +709,16 @@ class Checker {
       auto t = run(id.expr, id.where, "identity");
       if (t && !is_bool(*t)) diagnostics_.push_back({id.where, "identity must be a comparison, e.g. a == b"});
     }
-    for (const auto& [name, g] : fn.gradients) run(g.expr, g.where, "gradient '" + name + "'");
+    // A gradient formula may read the upstream gradient g (a vector for vector outputs).
+    names["g"] = fn.output == Shape::vector ? Type::vector : Type::scalar;
+    for (const auto& [name, g] : fn.gradients) {
+      auto t = run(g.expr, g.where, "gradient '" + name + "'");
+      const InputSpec* in = fn.input(name);
+      bool want_vector = in && in->shape == Shape::vector;
+      if (t && is_real(*t) && (*t == Type::vector) != want_vector)
+        diagnostics_.push_back({g.where, "gradient '" + name + "' must have the shape of '" + name + "' (" +
+                                             (want_vector ? "a vector" : "a scalar") + ")"});
+    }
   }
 
   [[noreturn]] static void fail(const Expr& e, const std::string& message) { throw Failure{e.offset, message}; }

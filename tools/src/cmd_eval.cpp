@@ -15,6 +15,7 @@ struct EvalOptions {
   std::vector<std::string> bindings;
   long max_precision = 1L << 15;
   bool verbose = false;
+  std::string grad;  // print the gradient with respect to this input or parameter
 };
 
 int run_eval(const GlobalOptions& g, const EvalOptions& o) {
@@ -41,6 +42,8 @@ int run_eval(const GlobalOptions& g, const EvalOptions& o) {
         throw ref::EvalError(fn->name + ": input '" + name + "' is a scalar per sample, not a matrix");
     } else if (fn->param(name)) {
       args.params[name] = value;
+    } else if (name == "g" && !o.grad.empty()) {
+      args.inputs[name] = ref::parse_tensor(value, *format, ref::InputType::real);  // upstream gradient
     } else {
       std::string known;
       for (const auto& in : fn->inputs) known += (known.empty() ? "" : ", ") + in.name;
@@ -51,7 +54,8 @@ int run_eval(const GlobalOptions& g, const EvalOptions& o) {
   ref::EvalOptions eo;
   eo.max_precision = o.max_precision;
   ref::Reference reference(specs, eo);
-  ref::EvalResult r = reference.evaluate(*fn, *format, args);
+  ref::EvalResult r = o.grad.empty() ? reference.evaluate(*fn, *format, args)
+                                     : reference.evaluate_gradient(*fn, o.grad, *format, args);
   for (const auto& v : r.values) {
     std::cout << ref::to_hex(v.value) << " " << ref::to_shortest_decimal(v.value);
     if (o.verbose) std::cout << "  offset " << v.offset_ulps << " ulp";
@@ -73,6 +77,9 @@ void add_eval_command(CLI::App& app, const GlobalOptions& g, Runner& run) {
       ->capture_default_str()
       ->check(CLI::Range(64L, 1L << 24));
   cmd->add_flag("--verbose,-v", o->verbose, "Also print where the exact value lies, in ULPs");
+  cmd->add_option("--grad", o->grad,
+                  "Print the gradient with respect to this input or parameter (of the reduced loss for a "
+                  "reduction; vector outputs take the upstream gradient as g=..., default ones)");
   cmd->callback([&g, &run, o] { run = [&g, o] { return run_eval(g, *o); }; });
 }
 

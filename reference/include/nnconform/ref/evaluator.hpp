@@ -7,6 +7,7 @@
 // function and the input: never a guess.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -76,9 +77,32 @@ class Reference {
   Truth check_identity(const FunctionSpec& fn, const Identity& identity, const Arguments& args,
                        long precision = 256) const;
 
+  // Proves or refutes fn's gradient formula for `wrt` (an input, or a real parameter) on one
+  // sample: the forward formula is differentiated along a direction v by automatic
+  // differentiation in interval arithmetic (enclosing J v, contracted with an upstream g for
+  // vector outputs), the gradient formula G is evaluated in intervals, and <G, v> is compared
+  // with it. Disjoint enclosures are a proof that the formula is wrong there.
+  struct GradientCheck {
+    bool checked = false;  // false at a kink along v, or where a side is not finite
+    bool agrees = true;
+    std::string formula, derivative;  // the two enclosures, for messages
+  };
+  GradientCheck check_gradient(const FunctionSpec& fn, const std::string& wrt, const Arguments& args,
+                               std::uint64_t direction_seed = 1, long precision = 256) const;
+
+  // Correctly rounded values of fn's gradient formula for `wrt`, per sample, with the shape of
+  // `wrt`; for a reduced loss, of the reduced loss (mean divides by n, or by the total weight).
+  // Vector outputs take the upstream gradient as the input "g" (default: ones).
+  EvalResult evaluate_gradient(const FunctionSpec& fn, const std::string& wrt, Format format,
+                               const Arguments& args) const;
+
   const SpecSet& specs() const { return specs_; }
 
  private:
+  struct GradientRequest;
+  EvalResult evaluate_impl(const FunctionSpec& fn, Format format, const Arguments& args,
+                           const GradientRequest* gradient) const;
+
   const SpecSet& specs_;
   EvalOptions options_;
 };
