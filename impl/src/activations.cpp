@@ -1,6 +1,6 @@
 // Elementwise activations: sigmoid, tanh, softplus, relu, elu (contracts in nn.hpp).
-// Each kernel is a scalar function of one binary64 value; `apply` maps it over a span and
-// rounds once to the output type.
+// Each kernel is a scalar function of one binary64 value; `detail::apply` maps it over a span
+// and rounds once to the output type.
 #include <cmath>
 #include <string>
 
@@ -9,15 +9,7 @@
 namespace nnconform::impl {
 namespace {
 
-using detail::Wide;
-
-template <class T, class F>
-void apply(std::string_view function, std::span<const T> x, std::span<T> out, F f) {
-  detail::check_same_length(function, "x", x.size(), "out", out.size());
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    out[i] = static_cast<T>(f(static_cast<Wide>(x[i])));
-  }
-}
+using detail::apply;
 
 // e = exp(-|x|) in (0, 1]: never overflows. x >= 0: 1/(1 + e) in [1/2, 1]; x < 0: e/(1 + e),
 // which is e itself (subnormal included) once 1 + e rounds to 1, so the tail is not flushed.

@@ -186,6 +186,18 @@ void check_shape(std::string_view function, std::string_view name, std::size_t s
 void check_reduction_output(std::string_view function, Reduction reduction, std::size_t n,
                             std::size_t out_size);
 
+// Maps the binary64 kernel f over x into out (lengths checked first), rounding once to T.
+template <class T, class F>
+void apply(std::string_view function, std::span<const T> x, std::span<T> out, F f) {
+  check_same_length(function, "x", x.size(), "out", out.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    out[i] = static_cast<T>(f(static_cast<Wide>(x[i])));
+  }
+}
+
+// A real parameter whose spec range is (-inf, inf) must be finite (NaN and ±inf rejected).
+void check_finite_param(std::string_view function, std::string_view name, double value);
+
 // Writes term(i) for i < n (reduction none), or their compensated sum, or that sum / n.
 // The division by n (exact in binary64 for n < 2^53) adds one rounding.
 template <class T, class Term>

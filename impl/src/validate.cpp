@@ -55,4 +55,11 @@ void check_reduction_output(std::string_view function, Reduction reduction, std:
   }
 }
 
+void check_finite_param(std::string_view function, std::string_view name, double value) {
+  if (!std::isfinite(value)) {
+    fail(function, "parameter " + std::string(name) + " must be finite, got " +
+                       std::to_string(value));
+  }
+}
+
 }  // namespace nnconform::impl::detail

@@ -162,12 +162,22 @@ Interval operator+(const Interval& a, const Interval& b) {
     r.maybe_nan = a.maybe_nan || b.maybe_nan;
     return r;
   }
+  // Adding an exact zero changes nothing, not even what is known of the sign (an underflowed
+  // log1p(exp(-1e300)) plus an exact 0 is still positive).
+  if (a.is_exact_zero() || b.is_exact_zero()) {
+    Interval r = a.is_exact_zero() ? b : a;
+    r.maybe_nan = a.maybe_nan || b.maybe_nan;
+    return r;
+  }
   Interval r(p);
   mpfr_add(r.lo, a.lo, b.lo, MPFR_RNDD);
   mpfr_add(r.hi, a.hi, b.hi, MPFR_RNDU);
   if (mpfr_nan_p(r.lo)) mpfr_set_inf(r.lo, -1);  // -inf + inf of two overflowed bounds
   if (mpfr_nan_p(r.hi)) mpfr_set_inf(r.hi, 1);
   r.maybe_nan = a.maybe_nan || b.maybe_nan;
+  // Two values of one known sign add to a value of that sign.
+  int sa = known_sign(a), sb = known_sign(b);
+  if ((sa == 1 || sa == -1) && sa == sb) r.nonzero = true;
   r.refresh_nonzero();
   return r;
 }

@@ -22,5 +22,7 @@ struct GlobalOptions {
 using Runner = std::function<int()>;
 void add_list_command(CLI::App& app, const GlobalOptions& g, Runner& run);
 void add_eval_command(CLI::App& app, const GlobalOptions& g, Runner& run);
+void add_gen_command(CLI::App& app, const GlobalOptions& g, Runner& run);
+void add_verify_command(CLI::App& app, const GlobalOptions& g, Runner& run);
 
 }  // namespace nnconform::tool

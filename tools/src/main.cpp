@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   tool::Runner run;
   tool::add_list_command(app, global, run);
   tool::add_eval_command(app, global, run);
+  tool::add_gen_command(app, global, run);
+  tool::add_verify_command(app, global, run);
 
   try {
     app.parse(argc, argv);
