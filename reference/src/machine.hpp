@@ -43,8 +43,9 @@ inline Interval decimal_interval(const std::string& text, mpfr_prec_t p) {
     return r;
   }
   Interval r(p);
-  mpfr_strtofr(r.lo, text.c_str(), nullptr, 10, MPFR_RNDD);
-  mpfr_strtofr(r.hi, text.c_str(), nullptr, 10, MPFR_RNDU);
+  // Base 0: decimals and C99 hex floats (a parameter given as 0x1p-3) alike.
+  mpfr_strtofr(r.lo, text.c_str(), nullptr, 0, MPFR_RNDD);
+  mpfr_strtofr(r.hi, text.c_str(), nullptr, 0, MPFR_RNDU);
   r.nonzero = !mpfr_zero_p(r.hi) || !mpfr_zero_p(r.lo);
   return r;
 }
