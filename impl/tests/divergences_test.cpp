@@ -117,6 +117,21 @@ TYPED_TEST(Divergences, SpecialValues) {
   EXPECT_TRUE(std::isnan(one[0]));
 }
 
+TEST(Divergences, SubnormalProbabilities) {
+  // entropy of [1, 2^-1074]: 2^-1074·1074·log 2 = 744.44·2^-1074, rounded once to 744·2^-1074.
+  const V<double> p{1, 0x1p-1074};
+  V<double> one(1);
+  ni::entropy(S(p), {1, 2}, O(one));
+  EXPECT_EQ(one[0], 744 * 0x1p-1074);
+  // cross_entropy_dist of [1, 0] against [2^-1074, 1]: -log 2^-1074 = 1074·log 2
+  // (mpmath: 744.440071921381262314107298446).
+  const V<double> pp{1, 0}, q{0x1p-1074, 1};
+  ni::cross_entropy_dist(S(pp), S(q), {1, 2}, O(one), Reduction::mean, ni::LogBase::e);
+  EXPECT_ULPS(double, one[0], 744.440071921381262314107298446L, 0.5);
+  ni::cross_entropy_dist(S(pp), S(q), {1, 2}, O(one), Reduction::mean, ni::LogBase::two);
+  EXPECT_EQ(one[0], 1074.0);
+}
+
 TEST(Divergences, KlOfNearlyEqualDistributionsKeepsItsRelativeAccuracy) {
   // q = p ± 2^-50: KL ≈ 1.6e-30 while each term p·log(p/q) is ~2^-51.
   // mpmath: 0.5·log(0.5/(0.5 + 2^-50)) + 0.5·log(0.5/(0.5 - 2^-50))

@@ -141,6 +141,17 @@ TYPED_TEST(Binary, LogisticEqualsBceWithLogitsOfMappedLabels) {
   EXPECT_ULPS(T, ma[0], 2.57888973429254962334404391672L, 1);
 }
 
+TYPED_TEST(Binary, LogisticSpecialValuesAndExtreme) {
+  using T = TypeParam;
+  const V<T> y{1, -1, 1, 1}, s{kInf<T>, kInf<T>, kNaN<T>, -std::numeric_limits<T>::max()};
+  V<T> out(4);
+  ni::logistic_loss(S(y), S(s), O(out), Reduction::none);
+  EXPECT_EQ(out[0], T(0));
+  EXPECT_EQ(out[1], kInf<T>);
+  EXPECT_TRUE(std::isnan(out[2]));
+  EXPECT_EQ(out[3], std::numeric_limits<T>::max());  // softplus(max) = max, no overflow
+}
+
 // ---- exponential_loss ----
 
 TYPED_TEST(Binary, ExponentialLossValues) {
@@ -265,6 +276,14 @@ TYPED_TEST(Binary, BalancedValuesAndHalfIsHalfBce) {
   EXPECT_TRUE(std::isnan(out[0]));
 }
 
+TEST(Binary, BalancedNextToOne) {
+  // y = 0, p = 1 - 2^-53, alpha 0.25: 0.75·53·log 2 (mpmath: 27.552600427257826049334976828).
+  const V<double> y{0}, p{1 - 0x1p-53};
+  V<double> one(1);
+  ni::balanced_cross_entropy(S(y), S(p), O(one), Reduction::mean, 0.25);
+  EXPECT_ULPS(double, one[0], 27.552600427257826049334976828L, 1);
+}
+
 // ---- focal_loss ----
 
 TYPED_TEST(Binary, FocalValues) {
@@ -330,6 +349,18 @@ TYPED_TEST(Binary, MultilabelIsTheMeanOfPerLabelBceWithLogits) {
               1);
   ni::multilabel_bce(S(y), S(s), {2, 3}, O(mean));
   EXPECT_ULPS(T, mean[0], (static_cast<long double>(rows[0]) + rows[1]) / 2, 1);
+}
+
+TYPED_TEST(Binary, MultilabelSpecialValuesAndExtreme) {
+  using T = TypeParam;
+  // Row 0: both labels right at s = ±inf: 0. Row 1: -inf on a positive label: +inf.
+  // Row 2: logits ±1e4 on the wrong side: each BCE is 1e4, so is their mean.
+  const V<T> y{1, 0, 1, 0, 0, 1}, s{kInf<T>, -kInf<T>, -kInf<T>, 0, 1e4, -1e4};
+  V<T> out(3);
+  ni::multilabel_bce(S(y), S(s), {3, 2}, O(out), Reduction::none);
+  EXPECT_EQ(out[0], T(0));
+  EXPECT_EQ(out[1], kInf<T>);
+  EXPECT_EQ(out[2], T(1e4));
 }
 
 }  // namespace

@@ -216,6 +216,30 @@ TYPED_TEST(Categorical, SparseEqualsCategoricalOneHotEqualsCrossEntropy) {
   EXPECT_ULPS(T, one[0], 1.38629436111989061883446424292L, 1);
 }
 
+TYPED_TEST(Categorical, SparseSpecialValuesAndExtreme) {
+  using T = TypeParam;
+  const V<T> q{0, 1, 0.5, 0.5};
+  V<T> out(2);
+  ni::sparse_categorical_cross_entropy(I{0, 1}, S(q), {2, 2}, O(out), Reduction::none);
+  EXPECT_EQ(out[0], kInf<T>);  // -log 0
+  EXPECT_ULPS(T, out[1], 0.693147180559945309417232121458L, 1);
+  // From logits max/2 apart on the wrong side: exactly the margin.
+  const T h = std::numeric_limits<T>::max() / 4;
+  const V<T> z{h, -h};
+  V<T> one(1);
+  ni::sparse_categorical_cross_entropy(I{1}, S(z), {1, 2}, O(one), Reduction::mean, true);
+  EXPECT_EQ(one[0], 2 * h);
+}
+
+TEST(Categorical, LogLossDominantEntryNextToOne) {
+  // q = [1 - 2^-50, 2^-50], y on the first: -log(1 - 2^-50) = 2^-50 + 2^-101 + ...
+  // (mpmath: 8.88178419700125626769357944979e-16), not a multiple of 2^-53 from 1 - q.
+  const V<double> y{1, 0}, q{1 - 0x1p-50, 0x1p-50};
+  V<double> one(1);
+  ni::log_loss(S(y), S(q), {1, 2}, O(one));
+  EXPECT_ULPS(double, one[0], 8.88178419700125626769357944979e-16L, 0.5);
+}
+
 TEST(Categorical, LogLossScikitLearnExamples) {
   // FUNCTIONS.md (seed 002): scikit-learn prints 1.3783888522474517; the correctly rounded
   // value is 1.378388852247452 (mpmath: 1.37838885224745187336533885627), and

@@ -63,6 +63,34 @@ TYPED_TEST(Regression, MseSpecialValues) {
   EXPECT_TRUE(std::isnan(out[3]));  // inf - inf
 }
 
+TYPED_TEST(Regression, SseMaeSmoothL1HuberSpecialValues) {
+  using T = TypeParam;
+  const V<T> y{kInf<T>, kNaN<T>, 1}, yhat{0, 0, -kInf<T>};
+  V<T> out(3);
+  ni::sse(S(y), S(yhat), O(out), Reduction::none);
+  EXPECT_EQ(out[0], kInf<T>);
+  EXPECT_TRUE(std::isnan(out[1]));
+  EXPECT_EQ(out[2], kInf<T>);
+  ni::mae(S(y), S(yhat), O(out), Reduction::none);
+  EXPECT_EQ(out[0], kInf<T>);
+  EXPECT_TRUE(std::isnan(out[1]));
+  ni::smooth_l1(S(y), S(yhat), O(out), Reduction::none);
+  EXPECT_EQ(out[0], kInf<T>);
+  EXPECT_TRUE(std::isnan(out[1]));
+  ni::huber(S(y), S(yhat), O(out), Reduction::none, T(0.5));
+  EXPECT_EQ(out[2], kInf<T>);
+  EXPECT_TRUE(std::isnan(out[1]));
+}
+
+TEST(Regression, HuberOfAnOverflowingDifferenceIsFinite) {
+  // |1.5e308 - (-1.5e308)| = 3e308 overflows, but delta·(d - delta/2) with delta = 0.5 is
+  // 1.5e308 - 0.125, which rounds to 1.5e308 (the double nearest 1.5e308, exactly).
+  const V<double> y{1.5e308}, yhat{-1.5e308};
+  V<double> one(1);
+  ni::huber(S(y), S(yhat), O(one), Reduction::mean, 0.5);
+  EXPECT_EQ(one[0], 1.5e308);
+}
+
 // ---- msle ----
 
 TYPED_TEST(Regression, MsleValues) {

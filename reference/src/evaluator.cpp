@@ -18,18 +18,41 @@ using detail::exact_interval;
 using Machine = detail::MachineT<Interval>;
 using Value = Machine::Value;
 
+// Rounds one end of an enclosure. An excluded end stands for the values just inside it: a
+// nudge by a quarter step of a finer grid than the end's own lands strictly between the end and
+// the next value of its grid, where no rounding boundary of any format lies (boundaries have at
+// most p + 1 bits), so it rounds as every exact value near the end does.
+FloatBits round_end(mpfr_srcptr end, bool excluded, bool upward, Format format) {
+  if (!excluded || mpfr_inf_p(end)) return round_to_format(end, format);
+  MpfrValue nudged(std::max<mpfr_prec_t>(mpfr_get_prec(end), 128) + 2);
+  mpfr_set(nudged, end, MPFR_RNDN);  // exact: more bits
+  if (upward) {
+    mpfr_nextabove(nudged);
+  } else {
+    mpfr_nextbelow(nudged);
+  }
+  return round_to_format(nudged, format);
+}
+
 // Rounds an enclosure to the format when both ends agree (see interval.hpp for the flags).
 std::optional<FloatBits> decide(const Interval& v, Format format) {
   if (v.nan) return FloatBits::quiet_nan(format);
   if (v.maybe_nan) return std::nullopt;
   bool lo_inf = mpfr_inf_p(v.lo), hi_inf = mpfr_inf_p(v.hi);
-  // An infinite end that is not a true infinity is an MPFR overflow: never a golden inf.
-  if ((lo_inf || hi_inf) && !v.is_true_infinity()) return std::nullopt;
-  FloatBits lo = round_to_format(v.lo, format), hi = round_to_format(v.hi, format);
+  FloatBits lo = round_end(v.lo, v.lo_excluded(), true, format);
+  FloatBits hi = round_end(v.hi, v.hi_excluded(), false, format);
+  if ((lo_inf || hi_inf) && !v.is_true_infinity()) {
+    // An infinite end that is not a true infinity is an MPFR overflow and never decides. The
+    // finite end may: when it already rounds to the format's infinity, so does every value
+    // beyond it (exp(1e308) overflows binary64 whatever MPFR's exponent range).
+    if (hi_inf && !lo_inf && lo.is_inf() && !lo.sign()) return lo;
+    if (lo_inf && !hi_inf && hi.is_inf() && hi.sign()) return hi;
+    return std::nullopt;
+  }
   if (lo.is_zero() && hi.is_zero()) {
     // An exact zero is +0; an underflowed value keeps the sign of the exact value.
     if (v.is_exact_zero() || mpfr_sgn(v.lo) >= 0) return FloatBits::zero(format, false);
-    if (mpfr_sgn(v.hi) <= 0 && v.nonzero) return FloatBits::zero(format, true);
+    if (mpfr_sgn(v.hi) <= 0 && (v.nonzero || v.hi_excluded())) return FloatBits::zero(format, true);
     return std::nullopt;
   }
   if (lo == hi) return lo;
@@ -79,7 +102,10 @@ std::string describe(const Tensor& t) {
   return os.str();
 }
 
-Tensor parse_tensor(const std::string& text, Format format, InputType type) {
+Tensor parse_tensor(const std::string& written, Format format, InputType type) {
+  // "[v]" is a one-element vector, and any value may be bracketed as error messages print it.
+  bool bracketed = written.size() >= 2 && written.front() == '[' && written.back() == ']';
+  const std::string text = bracketed ? written.substr(1, written.size() - 2) : written;
   Tensor t;
   std::vector<std::string> rows;
   std::stringstream rs(text);
@@ -119,7 +145,7 @@ Tensor parse_tensor(const std::string& text, Format format, InputType type) {
     }
   }
   if (rows.size() > 1) t.shape = {rows.size(), width};
-  else if (width > 1 || text.find(',') != std::string::npos) t.shape = {width};
+  else if (width > 1 || bracketed || text.find(',') != std::string::npos) t.shape = {width};
   return t;
 }
 

@@ -1,6 +1,7 @@
 #include "nnconform/ref/interval.hpp"
 
 #include <stdexcept>
+#include <utility>
 
 namespace nnconform::ref {
 namespace {
@@ -25,12 +26,13 @@ Interval true_infinity(int sign, mpfr_prec_t precision) {
 
 Interval exact_zero(mpfr_prec_t precision) { return Interval::from_long(0, precision); }
 
-// Applies a non-decreasing function endpoint by endpoint: [f_down(lo), f_up(hi)].
+// Applies a strictly increasing function endpoint by endpoint: [f_down(lo), f_up(hi)]. An
+// excluded end stays excluded (strictness), and so does one the rounding moved.
 Interval monotone(const Interval& a, UnaryFn f) {
   if (a.nan) return Interval::nan_value(a.precision());
   Interval r(a.precision());
-  f(r.lo, a.lo, MPFR_RNDD);
-  f(r.hi, a.hi, MPFR_RNDU);
+  r.lo_open = f(r.lo, a.lo, MPFR_RNDD) != 0 || a.lo_excluded();
+  r.hi_open = f(r.hi, a.hi, MPFR_RNDU) != 0 || a.hi_excluded();
   r.maybe_nan = a.maybe_nan;
   r.nonzero = a.nonzero;  // callers whose f maps only 0 to 0 keep this; others override
   r.refresh_nonzero();
@@ -41,31 +43,48 @@ bool either_nan(const Interval& a, const Interval& b) { return a.nan || b.nan; }
 
 // Endpoint product or quotient rounded in `rnd`, with the interval convention that an
 // infinite endpoint (a bound, not a value: true infinities are handled before) times 0 is 0.
-void endpoint(mpfr_ptr r, mpfr_srcptr x, mpfr_srcptr y, bool divide, mpfr_rnd_t rnd) {
-  if (divide) {
-    mpfr_div(r, x, y, rnd);
-  } else {
-    mpfr_mul(r, x, y, rnd);
-  }
+// Returns whether the exact corner value is not attained: the rounding moved it, or an
+// operand end is excluded (unless the other is an attained 0, which pins the product at 0).
+bool endpoint(mpfr_ptr r, mpfr_srcptr x, bool x_excluded, mpfr_srcptr y, bool y_excluded,
+              bool divide, mpfr_rnd_t rnd) {
+  int ternary = divide ? mpfr_div(r, x, y, rnd) : mpfr_mul(r, x, y, rnd);
   if (mpfr_nan_p(r)) {
     if (!divide) {
       mpfr_set_zero(r, 1);
     } else {
       mpfr_set_inf(r, rnd == MPFR_RNDD ? -1 : 1);  // inf/inf bound: unbounded
     }
+    return false;
   }
+  if (mpfr_inf_p(x) || mpfr_inf_p(y) || mpfr_inf_p(r)) return false;  // bounds, not values
+  if ((mpfr_zero_p(x) && !x_excluded) || (!divide && mpfr_zero_p(y) && !y_excluded))
+    return ternary != 0;
+  return ternary != 0 || x_excluded || y_excluded;
 }
 
 Interval four_corner(const Interval& a, const Interval& b, bool divide) {
   Interval r(a.precision());
   MpfrValue t(a.precision());
   bool first = true;
-  for (mpfr_srcptr x : {a.lo.get(), a.hi.get()}) {
-    for (mpfr_srcptr y : {b.lo.get(), b.hi.get()}) {
-      endpoint(t, x, y, divide, MPFR_RNDD);
-      if (first || mpfr_less_p(t, r.lo)) mpfr_set(r.lo, t, MPFR_RNDD);
-      endpoint(t, x, y, divide, MPFR_RNDU);
-      if (first || mpfr_greater_p(t, r.hi)) mpfr_set(r.hi, t, MPFR_RNDU);
+  const std::pair<mpfr_srcptr, bool> a_ends[] = {{a.lo.get(), a.lo_excluded()}, {a.hi.get(), a.hi_excluded()}};
+  const std::pair<mpfr_srcptr, bool> b_ends[] = {{b.lo.get(), b.lo_excluded()}, {b.hi.get(), b.hi_excluded()}};
+  for (auto [x, x_excluded] : a_ends) {
+    for (auto [y, y_excluded] : b_ends) {
+      // The bound is excluded only if every corner that reaches it is.
+      bool open = endpoint(t, x, x_excluded, y, y_excluded, divide, MPFR_RNDD);
+      if (first || mpfr_less_p(t, r.lo)) {
+        mpfr_set(r.lo, t, MPFR_RNDD);
+        r.lo_open = open;
+      } else if (mpfr_equal_p(t, r.lo)) {
+        r.lo_open = r.lo_open && open;
+      }
+      open = endpoint(t, x, x_excluded, y, y_excluded, divide, MPFR_RNDU);
+      if (first || mpfr_greater_p(t, r.hi)) {
+        mpfr_set(r.hi, t, MPFR_RNDU);
+        r.hi_open = open;
+      } else if (mpfr_equal_p(t, r.hi)) {
+        r.hi_open = r.hi_open && open;
+      }
       first = false;
     }
   }
@@ -73,7 +92,29 @@ Interval four_corner(const Interval& a, const Interval& b, bool divide) {
   return r;
 }
 
+// Openness of the smaller (or larger) of two bounds: for the extreme of min/max/hull. `either`
+// says whether, at a tie, one excluded end is enough (the result must equal both operands
+// there) or both must be excluded (either operand may supply it).
+bool pick_open(mpfr_srcptr x, bool x_open, mpfr_srcptr y, bool y_open, bool smaller,
+               bool either) {
+  int c = mpfr_cmp(x, y);
+  if (c == 0) return either ? (x_open || y_open) : (x_open && y_open);
+  return (c < 0) == smaller ? x_open : y_open;
+}
+
 }  // namespace
+
+bool Interval::lo_excluded() const {
+  if (nan) return false;
+  if (mpfr_inf_p(lo) && mpfr_sgn(lo) < 0) return !is_point();  // a bound, not a true -inf
+  return lo_open || (mpfr_zero_p(lo) && nonzero);
+}
+
+bool Interval::hi_excluded() const {
+  if (nan) return false;
+  if (mpfr_inf_p(hi) && mpfr_sgn(hi) > 0) return !is_point();
+  return hi_open || (mpfr_zero_p(hi) && nonzero);
+}
 
 Interval::Interval(mpfr_prec_t precision) : lo(precision), hi(precision) {
   mpfr_set_zero(lo, 1);
@@ -143,6 +184,8 @@ Interval operator-(const Interval& a) {
   Interval r(a.precision());
   mpfr_neg(r.lo, a.hi, MPFR_RNDD);
   mpfr_neg(r.hi, a.lo, MPFR_RNDU);
+  r.lo_open = a.hi_open;
+  r.hi_open = a.lo_open;
   r.maybe_nan = a.maybe_nan;
   r.nonzero = a.nonzero;
   return r;
@@ -170,8 +213,8 @@ Interval operator+(const Interval& a, const Interval& b) {
     return r;
   }
   Interval r(p);
-  mpfr_add(r.lo, a.lo, b.lo, MPFR_RNDD);
-  mpfr_add(r.hi, a.hi, b.hi, MPFR_RNDU);
+  r.lo_open = mpfr_add(r.lo, a.lo, b.lo, MPFR_RNDD) != 0 || a.lo_excluded() || b.lo_excluded();
+  r.hi_open = mpfr_add(r.hi, a.hi, b.hi, MPFR_RNDU) != 0 || a.hi_excluded() || b.hi_excluded();
   if (mpfr_nan_p(r.lo)) mpfr_set_inf(r.lo, -1);  // -inf + inf of two overflowed bounds
   if (mpfr_nan_p(r.hi)) mpfr_set_inf(r.hi, 1);
   r.maybe_nan = a.maybe_nan || b.maybe_nan;
@@ -249,8 +292,11 @@ Interval abs(const Interval& a) {
   if (mpfr_sgn(a.hi) <= 0) return -a;
   Interval r(a.precision());
   mpfr_set_zero(r.lo, 1);
-  mpfr_neg(r.hi, a.lo, MPFR_RNDU);
-  if (mpfr_greater_p(a.hi, r.hi)) mpfr_set(r.hi, a.hi, MPFR_RNDU);
+  r.hi_open = mpfr_neg(r.hi, a.lo, MPFR_RNDU) != 0 || a.lo_excluded();
+  if (int c = mpfr_cmp(a.hi, r.hi); c >= 0) {
+    bool open = mpfr_set(r.hi, a.hi, MPFR_RNDU) != 0 || a.hi_excluded();
+    r.hi_open = c > 0 ? open : (open && r.hi_open);
+  }
   r.maybe_nan = a.maybe_nan;
   r.nonzero = a.nonzero;
   return r;
@@ -259,8 +305,10 @@ Interval abs(const Interval& a) {
 Interval min(const Interval& a, const Interval& b) {
   if (either_nan(a, b)) return Interval::nan_value(a.precision());
   Interval r(a.precision());
-  mpfr_min(r.lo, a.lo, b.lo, MPFR_RNDD);
-  mpfr_min(r.hi, a.hi, b.hi, MPFR_RNDU);
+  r.lo_open = pick_open(a.lo, a.lo_excluded(), b.lo, b.lo_excluded(), true, false);
+  r.hi_open = pick_open(a.hi, a.hi_excluded(), b.hi, b.hi_excluded(), true, true);
+  r.lo_open = (mpfr_min(r.lo, a.lo, b.lo, MPFR_RNDD) != 0) || r.lo_open;
+  r.hi_open = (mpfr_min(r.hi, a.hi, b.hi, MPFR_RNDU) != 0) || r.hi_open;
   r.maybe_nan = a.maybe_nan || b.maybe_nan;
   r.nonzero = a.nonzero && b.nonzero;  // the result is one of the two
   r.refresh_nonzero();
@@ -270,8 +318,10 @@ Interval min(const Interval& a, const Interval& b) {
 Interval max(const Interval& a, const Interval& b) {
   if (either_nan(a, b)) return Interval::nan_value(a.precision());
   Interval r(a.precision());
-  mpfr_max(r.lo, a.lo, b.lo, MPFR_RNDD);
-  mpfr_max(r.hi, a.hi, b.hi, MPFR_RNDU);
+  r.lo_open = pick_open(a.lo, a.lo_excluded(), b.lo, b.lo_excluded(), false, true);
+  r.hi_open = pick_open(a.hi, a.hi_excluded(), b.hi, b.hi_excluded(), false, false);
+  r.lo_open = (mpfr_max(r.lo, a.lo, b.lo, MPFR_RNDD) != 0) || r.lo_open;
+  r.hi_open = (mpfr_max(r.hi, a.hi, b.hi, MPFR_RNDU) != 0) || r.hi_open;
   r.maybe_nan = a.maybe_nan || b.maybe_nan;
   r.nonzero = a.nonzero && b.nonzero;
   r.refresh_nonzero();
@@ -292,8 +342,8 @@ Interval erf(const Interval& a) { return monotone(a, mpfr_erf); }
 Interval erfc(const Interval& a) {
   if (a.nan) return a;
   Interval r(a.precision());
-  mpfr_erfc(r.lo, a.hi, MPFR_RNDD);
-  mpfr_erfc(r.hi, a.lo, MPFR_RNDU);
+  r.lo_open = mpfr_erfc(r.lo, a.hi, MPFR_RNDD) != 0 || a.hi_excluded();
+  r.hi_open = mpfr_erfc(r.hi, a.lo, MPFR_RNDU) != 0 || a.lo_excluded();
   r.maybe_nan = a.maybe_nan;
   // erfc is positive everywhere but at the true +inf, where it is exactly 0.
   r.nonzero = !(a.is_true_infinity() && mpfr_sgn(a.lo) > 0);
@@ -331,12 +381,13 @@ Interval integer_power(const Interval& a, long n) {
   if (n == 0) return Interval::from_long(1, p);
   if (n < 0) return Interval::from_long(1, p) / integer_power(a, -n);
   Interval r(p);
+  // x^n is strictly monotone on each branch below (n >= 1): openness carries through.
   if (n % 2 == 1 || mpfr_sgn(a.lo) >= 0) {
-    mpfr_pow_si(r.lo, a.lo, n, MPFR_RNDD);
-    mpfr_pow_si(r.hi, a.hi, n, MPFR_RNDU);
+    r.lo_open = mpfr_pow_si(r.lo, a.lo, n, MPFR_RNDD) != 0 || a.lo_excluded();
+    r.hi_open = mpfr_pow_si(r.hi, a.hi, n, MPFR_RNDU) != 0 || a.hi_excluded();
   } else if (mpfr_sgn(a.hi) <= 0) {
-    mpfr_pow_si(r.lo, a.hi, n, MPFR_RNDD);
-    mpfr_pow_si(r.hi, a.lo, n, MPFR_RNDU);
+    r.lo_open = mpfr_pow_si(r.lo, a.hi, n, MPFR_RNDD) != 0 || a.hi_excluded();
+    r.hi_open = mpfr_pow_si(r.hi, a.lo, n, MPFR_RNDU) != 0 || a.lo_excluded();
   } else {
     MpfrValue t(p);
     mpfr_set_zero(r.lo, 1);
@@ -361,8 +412,8 @@ Interval pow(const Interval& base, const Interval& exponent) {
   if (mpfr_sgn(base.lo) < 0) return Interval::whole(p, true);
   if (base.is_point() && exponent.is_point()) {
     Interval r(p);
-    mpfr_pow(r.lo, base.lo, exponent.lo, MPFR_RNDD);
-    mpfr_pow(r.hi, base.lo, exponent.lo, MPFR_RNDU);
+    r.lo_open = mpfr_pow(r.lo, base.lo, exponent.lo, MPFR_RNDD) != 0;
+    r.hi_open = mpfr_pow(r.hi, base.lo, exponent.lo, MPFR_RNDU) != 0;
     r.nonzero = !mpfr_zero_p(r.hi) || !mpfr_zero_p(r.lo);
     if (mpfr_zero_p(base.lo) || mpfr_inf_p(base.lo)) r.nonzero = !mpfr_zero_p(r.lo);
     else r.nonzero = true;  // a positive finite base to a finite power is positive
@@ -387,8 +438,10 @@ Interval hull(const Interval& a, const Interval& b) {
   if (a.nan && b.nan) return a;
   if (a.nan || b.nan) return Interval::whole(a.precision(), true);
   Interval r(a.precision());
-  mpfr_min(r.lo, a.lo, b.lo, MPFR_RNDD);
-  mpfr_max(r.hi, a.hi, b.hi, MPFR_RNDU);
+  r.lo_open = pick_open(a.lo, a.lo_excluded(), b.lo, b.lo_excluded(), true, false);
+  r.hi_open = pick_open(a.hi, a.hi_excluded(), b.hi, b.hi_excluded(), false, false);
+  r.lo_open = (mpfr_min(r.lo, a.lo, b.lo, MPFR_RNDD) != 0) || r.lo_open;
+  r.hi_open = (mpfr_max(r.hi, a.hi, b.hi, MPFR_RNDU) != 0) || r.hi_open;
   r.maybe_nan = a.maybe_nan || b.maybe_nan;
   r.nonzero = a.nonzero && b.nonzero;
   r.refresh_nonzero();
@@ -399,6 +452,7 @@ Truth less(const Interval& a, const Interval& b) {
   if (either_nan(a, b)) return Truth::NaN;
   if (a.maybe_nan || b.maybe_nan) return Truth::Unknown;
   if (mpfr_less_p(a.hi, b.lo)) return Truth::True;
+  if (mpfr_equal_p(a.hi, b.lo) && (a.hi_excluded() || b.lo_excluded())) return Truth::True;
   if (mpfr_greaterequal_p(a.lo, b.hi)) return Truth::False;
   // Against an exact zero, a known sign decides although the enclosure touches 0.
   if (b.is_exact_zero() && a.nonzero) {
@@ -421,6 +475,8 @@ Truth equal(const Interval& a, const Interval& b) {
   if (a.maybe_nan || b.maybe_nan) return Truth::Unknown;
   if (a.is_point() && b.is_point()) return mpfr_equal_p(a.lo, b.lo) ? Truth::True : Truth::False;
   if (mpfr_less_p(a.hi, b.lo) || mpfr_less_p(b.hi, a.lo)) return Truth::False;
+  if (mpfr_equal_p(a.hi, b.lo) && (a.hi_excluded() || b.lo_excluded())) return Truth::False;
+  if (mpfr_equal_p(b.hi, a.lo) && (b.hi_excluded() || a.lo_excluded())) return Truth::False;
   if ((b.is_exact_zero() && a.nonzero) || (a.is_exact_zero() && b.nonzero)) return Truth::False;
   return Truth::Unknown;
 }

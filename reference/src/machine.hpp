@@ -101,7 +101,8 @@ class MachineT {
     std::map<std::string, Value> env;
     for (const auto& ps : fn.params) {
       auto it = params.find(ps.name);
-      std::string text = it != params.end() ? it->second : ps.default_value.value_or("");
+      if (it == params.end() && !ps.default_value) continue;  // an error where a formula uses it
+      std::string text = it != params.end() ? it->second : *ps.default_value;
       Value v;
       if (ps.type == ParamType::enumeration) {
         v.kind = Value::Kind::string;
@@ -112,6 +113,7 @@ class MachineT {
         v.reals.push_back(num(decimal_interval(text, p_)));
       } else {
         auto rounded = parse_value(text, format);
+        if (!rounded) throw EvalError(fn.name + ": parameter '" + ps.name + "' = '" + text + "' is not a number");
         v.reals.push_back(num(exact_interval(*rounded, p_)));
       }
       env[ps.name] = std::move(v);
@@ -170,6 +172,7 @@ class MachineT {
           return Value::scalar(num(std::move(r)));
         }
         if (fn.input(e.text)) throw EvalError("input '" + e.text + "' is needed with these parameters but was not given");
+        if (fn.param(e.text)) throw EvalError(fn.name + ": missing required parameter '" + e.text + "'");
         throw EvalError("unbound name '" + e.text + "'");
       }
       case Expr::Kind::Unary: {

@@ -60,11 +60,23 @@ TEST(Gradients, EveryFormulaAgreesWithTheDerivativeOfItsForwardFormula) {
           }
           bool probability = (in.domain && in.domain->lo >= 0 && in.domain->hi <= 1) ||
                              (fn.family != "activation" && (in.name == "p" || in.name == "q" || in.name == "y"));
+          // Labels that a requirement restricts ({-1, +1} or {0, 1} for the margin losses)
+          // are drawn from those values; the others are refused as invalid input below.
+          bool label = false;
+          for (const auto& r : fn.requires_)
+            label = label || r.check.text.find(in.name + " == -1") != std::string::npos;
           std::size_t n = in.shape == Shape::vector ? length : 1;
           if (in.shape == Shape::vector) t.shape = {n};
-          for (std::size_t i = 0; i < n; ++i) t.values.push_back(FloatBits::from_double(draw(rng, probability)));
+          for (std::size_t i = 0; i < n; ++i) {
+            double v = label ? static_cast<double>(rng.below(3)) - 1.0 : draw(rng, probability);
+            t.values.push_back(FloatBits::from_double(v));
+          }
           args.inputs[in.name] = t;
         }
+        // Required parameters (srelu's thresholds) come from the spec's first hand-picked case.
+        for (const auto& ps : fn.params)
+          if (!ps.default_value && !fn.cases.empty() && fn.cases[0].values.count(ps.name))
+            args.params[ps.name] = fn.cases[0].values.at(ps.name);
         Reference::GradientCheck c;
         try {
           c = reference.check_gradient(fn, wrt, args, trial + 1);
@@ -80,6 +92,21 @@ TEST(Gradients, EveryFormulaAgreesWithTheDerivativeOfItsForwardFormula) {
     }
   }
   EXPECT_GT(functions, 5u);
+}
+
+// A missing required parameter is bad input, named, not a crash.
+TEST(Gradients, AMissingRequiredParameterIsAnError) {
+  Reference reference(repo_specs());
+  const FunctionSpec* fn = repo_specs().find("srelu");
+  ASSERT_NE(fn, nullptr);
+  Arguments args;
+  args.inputs["x"] = Tensor{{}, {FloatBits::from_double(0.75)}, {}};
+  try {
+    reference.check_gradient(*fn, "x", args);
+    ADD_FAILURE() << "srelu without its thresholds must be refused";
+  } catch (const EvalError& e) {
+    EXPECT_NE(std::string(e.what()).find("missing required parameter 't_r'"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Gradients, AWrongFormulaIsRefuted) {

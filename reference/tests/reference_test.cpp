@@ -205,11 +205,12 @@ TEST(Reference, BadInputIsAnErrorNamingThePlace) {
 }
 
 TEST(Reference, UndecidableBelowTheCapIsAnErrorNotAGuess) {
-  // 1 + 2^-54 + 2^-54 + 2^-200 lies just above the binary64 midpoint 1 + 2^-53: at 64 bits the
-  // enclosure straddles the midpoint, so a 64-bit cap must fail naming the function and input;
-  // the default cap decides it (rounds up).
+  // (1 - 2^-80)^2 + 2^-54 + 2^-54 + 2^-80 = (1 + 2^-53) - 2^-80 + 2^-160 lies just below the
+  // binary64 midpoint 1 + 2^-53. At 64 bits 1 - 2^-80 is inexact, and the enclosure reaches
+  // both sides of the midpoint, so a 64-bit cap must fail naming the function and input; at
+  // 128 bits everything is exact and it rounds down.
   const FunctionSpec* fn = repo_specs().find("mse");
-  const std::string near_tie = "y=1,0x1p-27,0x1p-27,0x1p-100 yhat=0,0,0,0 reduction=sum";
+  const std::string near_tie = "y=1,0x1p-27,0x1p-27,0x1p-40 yhat=0x1p-80,0,0,0 reduction=sum";
   EvalOptions low;
   low.start_precision = 64;
   low.max_precision = 64;
@@ -221,7 +222,25 @@ TEST(Reference, UndecidableBelowTheCapIsAnErrorNotAGuess) {
     EXPECT_NE(std::string(e.what()).find("mse in binary64"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("64 bits"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(eval_hex("mse", Format::binary64, near_tie), std::vector<std::string>{"0x1.0000000000001p+0"});
+  EXPECT_EQ(eval_hex("mse", Format::binary64, near_tie), std::vector<std::string>{"0x1p+0"});
+}
+
+// An end the enclosure excludes decides what a closed one could not: 1 + 2^-53 + 2^-200 at 64
+// bits encloses as (1 + 2^-53, 1 + 2^-53 + 2^-63], which lies wholly above the midpoint.
+TEST(Reference, AnExcludedEndDecidesATieFromOneSide) {
+  const FunctionSpec* fn = repo_specs().find("mse");
+  EvalOptions low;
+  low.start_precision = 64;
+  low.max_precision = 64;
+  Reference capped(repo_specs(), low);
+  auto above = capped.evaluate(*fn, Format::binary64,
+                               bind(*fn, Format::binary64, "y=1,0x1p-27,0x1p-27,0x1p-100 yhat=0,0,0,0 reduction=sum"));
+  EXPECT_EQ(to_hex(above.values.at(0).value), "0x1.0000000000001p+0");
+  // Logits 2^99 + 2^46 apart, a binary64 midpoint: log_softmax of the smaller is minus that
+  // midpoint minus a term far below MPFR's exponent range, so it rounds away from the even
+  // neighbour -2^99, which only the excluded end proves.
+  EXPECT_EQ(eval_hex("log_softmax", Format::binary64, "z=0x1p+99,-0x1p+46"),
+            (std::vector<std::string>{"-0x0p+0", "-0x1.0000000000001p+99"}));
 }
 
 }  // namespace

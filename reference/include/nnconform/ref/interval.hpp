@@ -14,6 +14,12 @@
 // - `maybe_nan`: the enclosure is too wide to tell a NaN result from a number; undecided.
 // - `nonzero`: the exact value is known to be different from zero even if the enclosure
 //   touches 0 (exp(-1e30) encloses as [0, tiny] yet is positive).
+// - `lo_open` / `hi_open`: the exact value is known to differ from that end (lo < x, x < hi).
+//   Every inexact directed rounding opens its end, and strictly monotone operations carry
+//   openness through. This decides the cases where a term far below MPFR's exponent range is
+//   added to an exact rounding boundary: z - logsumexp(z) with logits 2^99 apart encloses as
+//   [m - 2^-32768, m) around a binary64 midpoint m, and the open end proves it rounds down.
+//   An end not known to be open is closed, which is always safe.
 #pragma once
 
 #include <mpfr.h>
@@ -40,6 +46,12 @@ class Interval {
   bool nan = false;
   bool maybe_nan = false;
   bool nonzero = false;
+  bool lo_open = false;
+  bool hi_open = false;
+
+  // Openness of the ends, including what `nonzero` implies for an end at 0.
+  bool lo_excluded() const;
+  bool hi_excluded() const;
 
   mpfr_prec_t precision() const { return lo.precision(); }
   bool is_point() const;          // degenerate, not NaN
