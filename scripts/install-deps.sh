@@ -7,6 +7,9 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libmpfr-dev libgmp-dev libboost-dev libyaml-cpp-dev
   libgtest-dev librapidcheck-dev libcli11-dev nlohmann-json3-dev libssl-dev
+  # The Python adapters of nnconform check (adapters/python); the test suite checks SciPy's.
+  # python3-torch (about 180 packages) is installed by scripts/check-peers.sh when it runs.
+  python3-numpy python3-scipy python3-sklearn
 )
 
 missing=()

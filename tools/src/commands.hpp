@@ -24,5 +24,8 @@ void add_list_command(CLI::App& app, const GlobalOptions& g, Runner& run);
 void add_eval_command(CLI::App& app, const GlobalOptions& g, Runner& run);
 void add_gen_command(CLI::App& app, const GlobalOptions& g, Runner& run);
 void add_verify_command(CLI::App& app, const GlobalOptions& g, Runner& run);
+void add_check_command(CLI::App& app, const GlobalOptions& g, Runner& run);
+void add_report_command(CLI::App& app, const GlobalOptions& g, Runner& run);
+void add_sweep_command(CLI::App& app, const GlobalOptions& g, Runner& run);
 
 }  // namespace nnconform::tool

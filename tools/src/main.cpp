@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   tool::add_eval_command(app, global, run);
   tool::add_gen_command(app, global, run);
   tool::add_verify_command(app, global, run);
+  tool::add_check_command(app, global, run);
+  tool::add_report_command(app, global, run);
+  tool::add_sweep_command(app, global, run);
 
   try {
     app.parse(argc, argv);
