@@ -467,11 +467,13 @@ EvalResult Reference::evaluate_impl(const FunctionSpec& fn, Format format, const
     }
   };
 
-  // The gradient of a reduced loss: each sample's gradient scaled by 1/n or 1/(total weight)
-  // for a mean, inside the enclosure (so that the scaled value is what is rounded).
-  auto gradient_scale = [&](Machine& m, mpfr_prec_t p) {
+  // The gradient of a reduced loss: each sample's gradient divided by n or by the total weight
+  // for a mean, inside the enclosure (so that the scaled value is what is rounded). A division,
+  // not a product with 1/n: x / 15 of an exact x is exact when it is representable (possibly a
+  // midpoint, which ties to even), while x * [1/15] never narrows to a point.
+  auto gradient_divisor = [&](Machine& m, mpfr_prec_t p) {
     if (reduction != "mean") return Interval::from_long(1, p);
-    if (!fn.reduction->weight) return Interval::from_long(1, p) / Interval::from_long(static_cast<long>(samples.size()), p);
+    if (!fn.reduction->weight) return Interval::from_long(static_cast<long>(samples.size()), p);
     Interval weight = Interval::from_long(0, p);
     for (const auto& s : samples) {
       auto env = env_for(m, s, p);
@@ -480,7 +482,7 @@ EvalResult Reference::evaluate_impl(const FunctionSpec& fn, Format format, const
       for (const auto& def : fn.definitions) env[def.name] = m.eval(*def.expr, fn, env);
       weight = weight + m.eval(*fn.reduction->weight->expr, fn, env).reals.at(0);
     }
-    return Interval::from_long(1, p) / weight;
+    return weight;
   };
 
   if (!gradient && (reduction == "mean" || reduction == "sum")) {
@@ -529,8 +531,8 @@ EvalResult Reference::evaluate_impl(const FunctionSpec& fn, Format format, const
           if (!gradient) return m.call(fn, env_for(m, s, p)).reals;
           Value v = m.call_with(fn, env_for(m, s, p), gradient->formula->expr.get());
           if (fn.reduction && reduction != "none") {
-            Interval scale = gradient_scale(m, p);
-            for (auto& x : v.reals) x = x * scale;
+            Interval divisor = gradient_divisor(m, p);
+            for (auto& x : v.reals) x = x / divisor;
           }
           return v.reals;
         },

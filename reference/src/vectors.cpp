@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 namespace nnconform::ref {
@@ -33,6 +34,7 @@ std::string header_text(const VectorHeader& h) {
   field("function", h.function);
   field("family", h.family);
   field("format", std::string(name(h.format)));
+  if (!h.gradient.empty()) field("gradient", h.gradient);
   std::string inputs;
   for (const auto& in : h.inputs) inputs += (inputs.empty() ? "" : " ") + input_text(in);
   field("inputs", inputs);
@@ -117,6 +119,11 @@ VectorHeader parse_header(const std::vector<std::string>& lines, const std::stri
   auto format = parse_format(get("format"));
   if (!format) fail(where, line_of("format"), "unknown format '" + get("format") + "'");
   h.format = *format;
+  if (auto it = fields.find("gradient"); it != fields.end()) {
+    h.gradient = it->second.first;
+    if (h.gradient.empty() || h.gradient.find(' ') != std::string::npos)
+      fail(where, it->second.second, "malformed gradient field '" + h.gradient + "'");
+  }
   std::istringstream inputs(get("inputs"));
   for (std::string tok; inputs >> tok;) {
     VectorInput in;
@@ -473,6 +480,10 @@ std::vector<std::string> list_tree_files(const fs::path& dir) {
   return files;
 }
 
+std::string gradient_file_path(const FunctionSpec& fn, const std::string& wrt, Format format) {
+  return fn.family + "/" + fn.name + "/grad_" + wrt + "/" + std::string(name(format)) + ".txt";
+}
+
 std::string vector_file_path(const FunctionSpec& fn, Format format, VectorFileKind kind) {
   return fn.family + "/" + fn.name + "/" + std::string(name(format)) +
          (kind == VectorFileKind::cases ? ".txt" : ".exhaustive");
@@ -524,12 +535,14 @@ std::size_t output_period(const TestCase& c, const EvalResult& r) {
 
 }  // namespace
 
-std::string format_case_line(const FunctionSpec& fn, const TestCase& c, const EvalResult& result) {
+std::string format_case_line(const FunctionSpec& fn, const TestCase& c, const EvalResult& result,
+                             const Tensor* upstream, bool has_upstream_column) {
   std::string s = c.family;
   for (const auto& in : fn.inputs) {
     auto it = c.args.inputs.find(in.name);
     s += " " + (it == c.args.inputs.end() ? std::string("-") : input_tensor_text(it->second, c.period));
   }
+  if (has_upstream_column) s += " " + (upstream ? input_tensor_text(*upstream, 0) : std::string("-"));
   for (const auto& [k, v] : c.args.params) {
     if (v.empty() || v.find_first_of(" \t\n[];,") != std::string::npos)
       throw EvalError(fn.name + ": parameter " + k + " = '" + v + "' cannot be written in a vector file");
@@ -581,6 +594,115 @@ std::string generate_case_file(const Reference& reference, const FunctionSpec& f
     if (progress && (i % 16 == 15 || i + 1 == cases.size())) progress(i + 1, cases.size());
   }
   VectorHeader h = header_for(fn, format, VectorFileKind::cases, provenance);
+  h.count = st.cases;
+  return header_text(h) + body;
+}
+
+namespace {
+
+// The seeded upstream gradient of one case: the shape of the forward output, multiples of 1/8
+// in [-2, 2] (exact in every format; never all equal, so that a softmax VJP is not trivially 0).
+Tensor upstream_for(const EvalResult& forward, Format format, std::uint64_t seed) {
+  SplitMix64 rng(seed);
+  Tensor g;
+  g.shape = forward.shape;
+  for (std::size_t i = 0; i < forward.values.size(); ++i) {
+    long eighths = static_cast<long>(rng.below(33)) - 16;
+    // Exact in every format: parse the binary64 value's hex text in the target format.
+    g.values.push_back(*parse_value(to_hex(FloatBits::from_double(static_cast<double>(eighths) / 8.0)), format));
+  }
+  return g;
+}
+
+std::uint64_t name_seed(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (char ch : text) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ULL;
+  return h;
+}
+
+std::size_t element_count(const Arguments& args) {
+  std::size_t n = 0;
+  for (const auto& [k, t] : args.inputs) n += t.values.size() + t.indices.size();
+  return n;
+}
+
+bool all_finite(const Arguments& args) {
+  for (const auto& [k, t] : args.inputs)
+    for (const auto& v : t.values)
+      if (v.is_nan() || v.is_inf()) return false;
+  return true;
+}
+
+bool one_sample(const Arguments& args) {
+  for (const auto& [k, t] : args.inputs)
+    if (t.shape.size() > 1) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string generate_gradient_file(const Reference& reference, const FunctionSpec& fn, const std::string& wrt,
+                                   Format format, const Provenance& provenance, const ProgressFn& progress,
+                                   CaseFileStats* stats) {
+  if (!fn.gradients.count(wrt)) throw EvalError(fn.name + ": the spec gives no gradient with respect to '" + wrt + "'");
+  std::vector<TestCase> cases = generate_cases(reference, fn, format);
+  CaseFileStats local;
+  CaseFileStats& st = stats ? *stats : local;
+  st = {};
+  const bool vector_output = fn.output == Shape::vector;
+  const std::uint64_t seed = name_seed(fn.name + "/" + wrt + "/" + std::string(name(format)));
+  // Proofs of the formula: binary64 cases of moderate size with finite inputs (the formula is
+  // the same in every format; long rows add cost and no new derivative).
+  constexpr std::size_t kProofElements = 64;
+  std::string body;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    TestCase c = cases[i];
+    std::optional<Tensor> g;
+    EvalResult r;
+    try {
+      if (vector_output) {
+        EvalResult forward = reference.evaluate(fn, format, c.args);
+        g = upstream_for(forward, format, seed + i);
+      }
+      Arguments with_g = c.args;
+      if (g) with_g.inputs["g"] = *g;
+      r = reference.evaluate_gradient(fn, wrt, format, with_g);
+    } catch (const EvalError& e) {
+      if (c.family != "case") {
+        if (st.first_refusal.empty()) st.first_refusal = e.what();
+        ++st.refused[c.family];
+        continue;
+      }
+      throw EvalError(std::string(e.what()) + " (" + std::string(name(format)) + ", gradient " + wrt +
+                      ", hand-picked case)");
+    } catch (const UndecidedError& e) {
+      throw UndecidedError(std::string(e.what()) + " (gradient " + wrt + ", family " + c.family + ")");
+    }
+    if (format == Format::binary64 && element_count(c.args) <= kProofElements && all_finite(c.args) &&
+        one_sample(c.args)) {
+      Reference::GradientCheck check;
+      try {
+        check = reference.check_gradient(fn, wrt, c.args, seed + i);
+      } catch (const EvalError&) {
+        check.checked = false;  // outside the formula's domain along the direction
+      }
+      if (check.checked && !check.agrees)
+        throw EvalError(fn.name + ": the gradient formula for '" + wrt + "' disagrees with the derivative of the "
+                        "forward formula at " + format_case_line(fn, c, r).substr(0, 400) +
+                        "  formula " + check.formula + ", derivative " + check.derivative);
+      if (check.checked) ++st.gradient_proved;
+    }
+    if (c.period && r.values.size() > kLongOutputLimit && output_period(c, r) == 0) {
+      ++st.long_skipped;
+      continue;
+    }
+    body += format_case_line(fn, c, r, g ? &*g : nullptr, vector_output);
+    ++st.cases;
+    if (progress && (i % 16 == 15 || i + 1 == cases.size())) progress(i + 1, cases.size());
+  }
+  VectorHeader h = header_for(fn, format, VectorFileKind::cases, provenance);
+  h.gradient = wrt;
+  if (vector_output) h.inputs.push_back({"g", InputType::real, Shape::vector, true});
   h.count = st.cases;
   return header_text(h) + body;
 }

@@ -106,7 +106,68 @@ TEST_F(Vectors, GenWritesTheLayout) {
     EXPECT_TRUE(files.count(f)) << f;
   EXPECT_FALSE(files.count("activation/sigmoid/binary32.exhaustive"));  // tables are 16-bit only
   EXPECT_FALSE(files.count("activation/softmax/bfloat16.exhaustive"));  // and unary only
-  EXPECT_EQ(files.size(), 8u);
+  // Gradient files: one per input (or learned parameter) the spec gives a gradient for.
+  auto specs = SpecSet::load(kSpec);
+  std::size_t gradient_files = 0;
+  for (const char* name : {"sigmoid", "softmax", "kl_divergence"}) {
+    const FunctionSpec* fn = specs.find(name);
+    ASSERT_FALSE(fn->gradients.empty()) << name;
+    for (const auto& [wrt, formula] : fn->gradients)
+      for (Format f : {Format::binary32, Format::bfloat16}) {
+        EXPECT_TRUE(files.count(gradient_file_path(*fn, wrt, f))) << gradient_file_path(*fn, wrt, f);
+        ++gradient_files;
+      }
+  }
+  EXPECT_TRUE(files.count("activation/sigmoid/grad_x/binary32.txt"));
+  EXPECT_EQ(files.size(), 8u + gradient_files);
+}
+
+// Gradient files hold what evaluate_gradient computes, with the upstream gradient g of a vector
+// output as an input of the file.
+TEST_F(Vectors, GradientFilesGiveWhatTheReferenceComputes) {
+  auto specs = SpecSet::load(kSpec);
+  Reference reference(specs);
+  VectorFile f = read_vector_file(fresh_ / "activation/softmax/grad_z/binary32.txt");
+  EXPECT_EQ(f.header.gradient, "z");
+  ASSERT_EQ(f.header.inputs.size(), 2u);
+  EXPECT_EQ(f.header.inputs[1].name, "g");
+  std::size_t checked = 0, nonzero = 0;
+  for (const auto& c : f.cases) {
+    if (c.expected.values.size() > 64) continue;
+    ASSERT_TRUE(c.args.inputs.count("g")) << "line " << c.line;
+    auto r = reference.evaluate_gradient(*specs.find("softmax"), "z", Format::binary32, c.args);
+    ASSERT_EQ(r.values.size(), c.expected.values.size()) << "line " << c.line;
+    for (std::size_t i = 0; i < r.values.size(); ++i) {
+      EXPECT_EQ(r.values[i].value, c.expected.values[i]) << "line " << c.line;
+      nonzero += !c.expected.values[i].is_zero() && !c.expected.values[i].is_nan();
+    }
+    if (++checked == 40) break;
+  }
+  EXPECT_EQ(checked, 40u);
+  EXPECT_GT(nonzero, 20u);  // a seeded g, not ones (whose softmax VJP is 0)
+  VectorFile s = read_vector_file(fresh_ / "activation/sigmoid/grad_x/bfloat16.txt");
+  EXPECT_EQ(s.header.gradient, "x");
+  EXPECT_EQ(s.header.inputs.size(), 1u);  // elementwise: no upstream column
+}
+
+// A spec whose gradient formula is wrong fails generation, naming the function, the input and
+// both values; nothing is written for it.
+TEST_F(Vectors, GenRejectsAWrongGradientFormula) {
+  fs::path specs = root_ / "wrong-gradient";
+  fs::create_directories(specs);
+  // The derivative of x e^x is (1 + x) e^x; the spec claims x e^x.
+  write(specs / "xexp.yaml",
+        "name: xexp\nfamily: activation\nsummary: x\ninputs:\n  x: {type: real, shape: scalar}\n"
+        "formula: x * exp(x)\ngradients:\n  x: x * exp(x)\ninput_families: [random]\n"
+        "tolerance:\n  strict: {binary64: 1, binary32: 1, binary16: 1, bfloat16: 1}\n");
+  fs::path out = root_ / "wrong-gradient-out";
+  ToolRun r = run("gen --spec " + quote(specs.string()) + " --out " + quote(out.string()) + " --format binary64");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("FAILED xexp"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gradient formula for 'x' disagrees with the derivative of the forward formula at"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("derivative ["), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(out / "activation/xexp/binary64.txt"));
 }
 
 TEST_F(Vectors, GenTwiceGivesIdenticalBytes) {

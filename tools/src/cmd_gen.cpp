@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -48,6 +49,7 @@ struct Job {
   std::size_t function = 0;  // index into the selected functions
   ref::Format format = ref::Format::binary64;
   ref::VectorFileKind kind = ref::VectorFileKind::cases;
+  std::string wrt;   // a gradient file: the input or parameter; empty for the forward pass
   std::string path;  // relative
   // Results.
   std::string bytes;
@@ -267,16 +269,18 @@ int run_gen(const GlobalOptions& g, const GenOptions& o) {
       provenance[i].spec_sha256 = ref::sha256_file(fn.file);
       bool tables = ref::wants_exhaustive_tables(fn);
       for (ref::Format f : formats) {
-        auto add = [&](ref::VectorFileKind kind) {
+        auto add = [&](ref::VectorFileKind kind, const std::string& wrt) {
           Job job;
           job.function = i;
           job.format = f;
           job.kind = kind;
-          job.path = ref::vector_file_path(fn, f, kind);
+          job.wrt = wrt;
+          job.path = wrt.empty() ? ref::vector_file_path(fn, f, kind) : ref::gradient_file_path(fn, wrt, f);
           jobs.push_back(std::move(job));
         };
-        add(ref::VectorFileKind::cases);
-        if (tables && ref::info(f).storage_bits == 16) add(ref::VectorFileKind::exhaustive);
+        add(ref::VectorFileKind::cases, "");
+        if (tables && ref::info(f).storage_bits == 16) add(ref::VectorFileKind::exhaustive, "");
+        for (const auto& [wrt, formula] : fn.gradients) add(ref::VectorFileKind::cases, wrt);
       }
     } catch (const std::exception& e) {
       function_error[i] = e.what();
@@ -306,7 +310,9 @@ int run_gen(const GlobalOptions& g, const GenOptions& o) {
       ref::Provenance prov = provenance[job.function];
       prov.command = command_for(fn, job.format);
       try {
-        if (job.kind == ref::VectorFileKind::cases)
+        if (!job.wrt.empty())
+          job.bytes = ref::generate_gradient_file(reference, fn, job.wrt, job.format, prov, report, &job.stats);
+        else if (job.kind == ref::VectorFileKind::cases)
           job.bytes = ref::generate_case_file(reference, fn, job.format, prov, report, &job.stats);
         else
           job.bytes = ref::generate_exhaustive_table(reference, fn, job.format, prov, report);
@@ -421,6 +427,7 @@ int run_gen(const GlobalOptions& g, const GenOptions& o) {
         std::cout << " +table";
         continue;
       }
+      if (!job.wrt.empty()) continue;  // summarized below
       std::cout << " " << ref::name(job.format) << " " << job.stats.cases;
       std::size_t refused = 0;
       for (const auto& [family, n] : job.stats.refused) refused += n;
@@ -428,6 +435,14 @@ int run_gen(const GlobalOptions& g, const GenOptions& o) {
       if (job.stats.long_skipped) std::cout << " (" << job.stats.long_skipped << " long skipped)";
     }
     std::cout << "\n";
+    std::map<std::string, std::pair<std::size_t, std::size_t>> gradients;  // wrt -> cases, proved
+    for (const auto& job : jobs)
+      if (job.function == i && !job.wrt.empty()) {
+        gradients[job.wrt].first += job.stats.cases;
+        gradients[job.wrt].second += job.stats.gradient_proved;
+      }
+    for (const auto& [wrt, n] : gradients)
+      std::cout << "  d/d" << wrt << ": " << n.first << " cases, formula proved at " << n.second << " points\n";
     if (o.verbose)
       for (const auto& job : jobs)
         if (job.function == i && !job.stats.first_refusal.empty())

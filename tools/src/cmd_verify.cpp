@@ -130,7 +130,9 @@ int run_verify(const GlobalOptions& g, const VerifyOptions& o) {
     fs::path p = dir / path;
     try {
       ref::VectorHeader h = ref::read_vector_header(p);
-      std::string expected_path = h.family + "/" + h.function + "/" + std::string(ref::name(h.format)) +
+      std::string expected_path = h.family + "/" + h.function + "/" +
+                                  (h.gradient.empty() ? "" : "grad_" + h.gradient + "/") +
+                                  std::string(ref::name(h.format)) +
                                   (h.kind == ref::VectorFileKind::cases ? ".txt" : ".exhaustive");
       if (expected_path != path) {
         report.fail("misplaced: " + path + " holds " + expected_path);
@@ -139,6 +141,10 @@ int run_verify(const GlobalOptions& g, const VerifyOptions& o) {
       const ref::FunctionSpec* fn = specs.find(h.function);
       if (!fn || fn->name != h.function) {
         report.fail("stale: " + path + ": function '" + h.function + "' is not in the specs");
+        continue;
+      }
+      if (!h.gradient.empty() && !fn->gradients.count(h.gradient)) {
+        report.fail("stale: " + path + ": the spec of " + h.function + " has no gradient for '" + h.gradient + "'");
         continue;
       }
       std::string spec_sha = ref::sha256_file(fn->file);
@@ -175,7 +181,9 @@ int run_verify(const GlobalOptions& g, const VerifyOptions& o) {
     std::string where = file.path.generic_string() + ":" + std::to_string(c.line);
     const ref::FunctionSpec* fn = specs.find(file.header.function);
     try {
-      ref::EvalResult r = reference.evaluate(*fn, file.header.format, c.args);
+      ref::EvalResult r = file.header.gradient.empty()
+                              ? reference.evaluate(*fn, file.header.format, c.args)
+                              : reference.evaluate_gradient(*fn, file.header.gradient, file.header.format, c.args);
       if (r.values.size() != c.expected.values.size() || r.shape != c.expected.shape) {
         report.fail(where + ": the reference gives " + std::to_string(r.values.size()) + " outputs, the file " +
                     std::to_string(c.expected.values.size()));

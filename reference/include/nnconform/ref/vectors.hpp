@@ -5,6 +5,12 @@
 //   <family>/<function>/<format>.txt         cases: one test case a line, exact hex floats
 //   <family>/<function>/<format>.exhaustive  binary16/bfloat16 only, unary functions: the
 //                                            output of every one of the 65536 inputs
+//   <family>/<function>/grad_<input>/<format>.txt
+//                                            cases of the gradient with respect to <input>
+//                                            (an input or a learned parameter): a case file
+//                                            whose header says "gradient: <input>"; functions
+//                                            with vector outputs take the upstream gradient as
+//                                            one more input, g
 //   MANIFEST                                 SHA-256 and size of every file, provenance
 // vectors/README.md documents both formats for readers in other languages.
 //
@@ -90,6 +96,9 @@ struct VectorHeader {
   std::string function;                         // function: sigmoid
   std::string family;                           // family: activation
   Format format = Format::binary64;             // format: binary32
+  std::string gradient;                         // gradient: x  (gradient files only; then the
+                                                //   outputs are the correctly rounded gradient of
+                                                //   the reduced output, contracted with g)
   std::vector<VectorInput> inputs;              // inputs: z:real:vector t:index:scalar w:real:vector:optional
   std::vector<std::string> params;              // params: reduction=mean base=e k  (or "-"):
   std::map<std::string, std::string> defaults;  //   every parameter, with its default if it has one
@@ -138,6 +147,8 @@ VectorCase parse_case_line(const VectorHeader& header, std::string_view line, st
 std::vector<std::string> list_tree_files(const std::filesystem::path& dir);
 // Where a function's file goes: "activation/sigmoid/binary32.txt".
 std::string vector_file_path(const FunctionSpec& fn, Format format, VectorFileKind kind);
+// Where its gradient file goes: "activation/sigmoid/grad_x/binary32.txt".
+std::string gradient_file_path(const FunctionSpec& fn, const std::string& wrt, Format format);
 
 // --- Writing. ---
 struct Provenance {
@@ -159,6 +170,7 @@ struct CaseFileStats {
   // Long tiled cases (TestCase::period) whose outputs do not repeat like their inputs (crelu's
   // concatenation, hardmax's one-hot) and exceed 4096 values: too large to store, left out.
   std::size_t long_skipped = 0;
+  std::size_t gradient_proved = 0;  // gradient files: points where the formula was proved
 };
 
 // The text of a case file: generate_cases() evaluated with the reference. Generated cases the
@@ -167,6 +179,15 @@ struct CaseFileStats {
 std::string generate_case_file(const Reference& reference, const FunctionSpec& fn, Format format,
                                const Provenance& provenance, const ProgressFn& progress = {},
                                CaseFileStats* stats = nullptr);
+// The text of a gradient file: the gradient with respect to `wrt` at the same generated cases
+// (functions with a vector output also get a seeded upstream gradient g, multiples of 1/8 in
+// [-2, 2], exact in every format). On binary64 cases of moderate size, the gradient formula is
+// first proved against interval automatic differentiation of the forward formula
+// (Reference::check_gradient): a formula that disagrees throws EvalError naming the function,
+// the input and both enclosures. stats->gradient_proved counts the points proved.
+std::string generate_gradient_file(const Reference& reference, const FunctionSpec& fn, const std::string& wrt,
+                                   Format format, const Provenance& provenance, const ProgressFn& progress = {},
+                                   CaseFileStats* stats = nullptr);
 // The bytes of an exhaustive table (format binary16 or bfloat16, unary fn).
 std::string generate_exhaustive_table(const Reference& reference, const FunctionSpec& fn, Format format,
                                       const Provenance& provenance, const ProgressFn& progress = {});
@@ -174,7 +195,9 @@ std::string generate_exhaustive_table(const Reference& reference, const Function
 // Pieces of the text format, shared by writer, reader and verify.
 std::string format_offset(double offset_ulps);  // "0", "+0.123", "nan"
 std::int8_t offset_byte(double offset_ulps);    // exhaustive tables: 1/256 ulp, -128 for none
-std::string format_case_line(const FunctionSpec& fn, const TestCase& c, const EvalResult& result);
+// `upstream`: the g token of a gradient file's case (null: none, or a forward file).
+std::string format_case_line(const FunctionSpec& fn, const TestCase& c, const EvalResult& result,
+                             const Tensor* upstream = nullptr, bool has_upstream_column = false);
 
 // --- Checksums and the manifest. ---
 std::string sha256_hex(std::string_view bytes);
