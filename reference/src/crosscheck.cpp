@@ -975,6 +975,38 @@ class Walker {
         return r;
       }
       if (name == "groupmax") return groupmax(a[0], a[1]);
+      if (name == "slice") {
+        std::size_t start = count(a[1], "slice: start"), length = count(a[2], "slice: length");
+        if (start + length > a[0].reals.size()) throw EvalError("slice: outside the vector");
+        Value r;
+        r.vector = true;
+        r.reals.assign(a[0].reals.begin() + static_cast<std::ptrdiff_t>(start),
+                       a[0].reals.begin() + static_cast<std::ptrdiff_t>(start + length));
+        return r;
+      }
+      if (name == "repeat") {
+        std::size_t k = count(a[1], "repeat: count");
+        Value r;
+        r.vector = true;
+        for (const auto& x : a[0].reals) r.reals.insert(r.reals.end(), k, x);
+        return r;
+      }
+      if (name == "groupfirst") {
+        std::size_t k = count(a[1], "group size");
+        if (k == 0 || a[0].conditions.size() % k != 0) throw EvalError("length is not a multiple of the group size");
+        Value r;
+        r.kind = Value::Kind::condition;
+        r.vector = true;
+        for (std::size_t g = 0; g < a[0].conditions.size(); g += k) {
+          Truth seen = Truth::False;
+          for (std::size_t i = 0; i < k; ++i) {
+            Truth t = a[0].conditions[g + i];
+            r.conditions.push_back(logical_and(t, logical_not(seen)));
+            seen = logical_or(seen, t);
+          }
+        }
+        return r;
+      }
       if (name == "len") return Value::scalar(exact(static_cast<long>(a[0].size())));
       if (name == "onehot") return onehot(a[0], a[1]);
       return reduce(name, a[0]);

@@ -399,6 +399,11 @@ EvalResult Reference::evaluate_impl(const FunctionSpec& fn, Format format, const
           std::size_t start = t.shape.size() == 2 ? s.index * width : 0;
           if (t.shape.size() == 2 && s.index >= t.shape[0])
             throw EvalError(fn.name + ": the upstream gradient g has fewer rows than the inputs");
+          // g has the forward output's shape (2n for crelu, n/k for maxout...).
+          std::size_t outputs = m.call(fn, env).reals.size();
+          if (width != outputs)
+            throw EvalError(fn.name + ": the upstream gradient g has " + std::to_string(width) +
+                            " entries per sample, the output " + std::to_string(outputs));
           for (std::size_t i = 0; i < width; ++i) g.reals.push_back(exact_interval(t.values.at(start + i), p));
           return g;
         }

@@ -289,6 +289,25 @@ class MachineT {
         return r;
       }
       if (name == "groupmax") return groupmax(a[0], a[1]);
+      if (name == "slice") {
+        std::size_t start = count(a[1], "slice: start"), length = count(a[2], "slice: length");
+        if (start + length > a[0].reals.size())
+          throw EvalError("slice: [" + std::to_string(start) + ", " + std::to_string(start + length) +
+                          ") is outside a vector of length " + std::to_string(a[0].reals.size()));
+        Value r;
+        r.vector = true;
+        r.reals.assign(a[0].reals.begin() + static_cast<std::ptrdiff_t>(start),
+                       a[0].reals.begin() + static_cast<std::ptrdiff_t>(start + length));
+        return r;
+      }
+      if (name == "repeat") {
+        std::size_t k = count(a[1], "repeat: count");
+        Value r;
+        r.vector = true;
+        for (const auto& x : a[0].reals) r.reals.insert(r.reals.end(), k, x);
+        return r;
+      }
+      if (name == "groupfirst") return groupfirst(a[0], a[1]);
       if (name == "ones") {
         const Interval& n = value(a[0].reals.at(0));
         if (!n.is_integer_point() || n.as_long() < 0) throw EvalError("ones: length is not a non-negative integer");
@@ -362,6 +381,35 @@ class MachineT {
       Num m = v.reals[g];
       for (std::size_t i = 1; i < size; ++i) m = max(m, v.reals[g + i]);
       r.reals.push_back(std::move(m));
+    }
+    return r;
+  }
+
+  // A non-negative integer argument (a length, a start, a count).
+  std::size_t count(const Value& v, const std::string& what) {
+    const Interval& n = value(v.reals.at(0));
+    if (!n.is_integer_point() || n.as_long() < 0) throw EvalError(what + " is not a non-negative integer");
+    return static_cast<std::size_t>(n.as_long());
+  }
+
+  // In each group of k consecutive conditions, true at the first true one only (maxout's
+  // gradient goes to the first maximum of its group). An undecided condition before it makes
+  // the later ones undecided; NaN stays NaN.
+  Value groupfirst(const Value& c, const Value& group) {
+    std::size_t k = count(group, "group size");
+    if (k == 0 || c.conditions.size() % k != 0)
+      throw EvalError("length " + std::to_string(c.conditions.size()) + " is not a multiple of the group size " +
+                      std::to_string(k));
+    Value r;
+    r.kind = Value::Kind::condition;
+    r.vector = true;
+    for (std::size_t g = 0; g < c.conditions.size(); g += k) {
+      Truth seen = Truth::False;  // whether a true one came before
+      for (std::size_t i = 0; i < k; ++i) {
+        Truth t = c.conditions[g + i];
+        r.conditions.push_back(logical_and(t, logical_not(seen)));
+        seen = logical_or(seen, t);
+      }
     }
     return r;
   }

@@ -34,7 +34,7 @@ const BuiltinInfo kBuiltins[] = {
     {"pow", 2, 2},  {"xlogy", 2, 2}, {"xlog1py", 2, 2}, {"where", 3, 3},   {"sum", 1, 1},
     {"mean", 1, 1}, {"len", 1, 1},   {"argmax", 1, 1},  {"onehot", 2, 2},  {"concat", 2, 2},
     {"ones", 1, 1},
-    {"groupmax", 2, 2},
+    {"groupmax", 2, 2}, {"slice", 3, 3}, {"repeat", 2, 2}, {"groupfirst", 2, 2},
 };
 const std::set<std::string, std::less<>> kConstants = {"pi", "inf"};
 
@@ -824,6 +824,11 @@ class Checker {
         bool vec = is_vec(args[0]) || is_vec(args[1]) || is_vec(args[2]);
         return vec ? Type::vector : Type::scalar;
       }
+      if (name == "groupfirst") {
+        if (args[0] != Type::boolean_vector || args[1] != Type::scalar)
+          fail(e, "groupfirst(conditions, group size) takes a vector of conditions and a scalar");
+        return Type::boolean_vector;
+      }
       for (std::size_t i = 0; i < args.size(); ++i)
         expect_real(*e.args[i], args[i], "argument of " + name);
       bool reduction = name == "sum" || name == "mean" || name == "len" || name == "argmax" ||
@@ -833,6 +838,15 @@ class Checker {
         return Type::scalar;
       }
       if (name == "concat") return Type::vector;
+      if (name == "slice") {
+        if (args[0] != Type::vector || args[1] != Type::scalar || args[2] != Type::scalar)
+          fail(e, "slice(vector, start, length) takes a vector and two scalars");
+        return Type::vector;
+      }
+      if (name == "repeat") {
+        if (args[0] != Type::vector || args[1] != Type::scalar) fail(e, "repeat(vector, k) takes a vector and a scalar");
+        return Type::vector;
+      }
       if (name == "ones") {
         if (args[0] != Type::scalar) fail(e, "ones(length) takes a scalar");
         return Type::vector;

@@ -243,5 +243,30 @@ TEST(Reference, AnExcludedEndDecidesATieFromOneSide) {
             (std::vector<std::string>{"-0x0p+0", "-0x1.0000000000001p+99"}));
 }
 
+// The vector builtins of the gradient formulas: slice, repeat, groupfirst (through crelu's and
+// maxout's gradients), and their bad arguments.
+TEST(Reference, VectorBuiltinsOfGradientFormulas) {
+  Reference reference(repo_specs());
+  // The upstream gradient g is an input of the gradient only, not of the function.
+  auto grad = [&](const std::string& fn_name, const std::string& args, const std::string& g) {
+    const FunctionSpec* fn = repo_specs().find(fn_name);
+    Arguments a = bind(*fn, Format::binary64, args);
+    a.inputs["g"] = parse_tensor(g, Format::binary64, InputType::real);
+    std::vector<std::string> out;
+    for (const auto& v : reference.evaluate_gradient(*fn, "x", Format::binary64, a).values)
+      out.push_back(to_hex(v.value));
+    return out;
+  };
+  using V = std::vector<std::string>;
+  // crelu: the first half of g where x > 0, minus the second half where x < 0, 0 at 0.
+  EXPECT_EQ(grad("crelu", "x=1,-2,0", "1,2,3,4,5,6"), (V{"0x1p+0", "-0x1.4p+2", "0x0p+0"}));
+  // maxout: each group's g goes to its first maximum (the tie 5, 5 to the first).
+  EXPECT_EQ(grad("maxout", "x=1,5,5,2,3,0 k=3", "10,20"), (V{"0x0p+0", "0x1.4p+3", "0x0p+0", "0x0p+0", "0x1.4p+4", "0x0p+0"}));
+  // A NaN in a group makes the whole group's gradient NaN (its maximum is NaN).
+  EXPECT_EQ(grad("maxout", "x=1,nan,2,3 k=2", "1,1"), (V{"nan", "nan", "0x0p+0", "0x1p+0"}));
+  // The upstream gradient of crelu must have 2n entries.
+  EXPECT_THROW(grad("crelu", "x=1,2", "1,2,3"), EvalError);
+}
+
 }  // namespace
 }  // namespace nnconform::ref
