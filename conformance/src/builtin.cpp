@@ -4,12 +4,16 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "nnconform/conformance/implementation.hpp"
 #include "nnconform/conformance/measure.hpp"
-#include "nnconform/impl/nn.hpp"
+#include "nnconform/impl/losses.hpp"
 
 namespace nnconform::conformance {
 namespace {
@@ -63,6 +67,42 @@ class Call {
     if (!v) throw Unsupported(fn_.name + ": parameter '" + name + "' is not a number");
     return static_cast<T>(v->to_double());
   }
+  // An optional input, or empty (the kernel's "no weights") when the case leaves it out.
+  // A scalar given for a batch of `n` elements is broadcast.
+  template <typename T>
+  std::vector<T> optional_real(const std::string& name, std::size_t n) const {
+    if (!has(name)) return {};
+    std::vector<T> v = real<T>(name);
+    if (n > 1 && v.size() == 1) v.assign(n, v[0]);
+    return v;
+  }
+  // A per-channel real parameter: one value, or a comma-separated list (one per channel).
+  template <typename T>
+  std::vector<T> param_list(const std::string& name) const {
+    const std::string s = text(name);
+    if (s.find(',') == std::string::npos) return {param<T>(name)};
+    const ref::ParamSpec* p = fn_.param(name);
+    Format f = p && !p->exact ? format_ : Format::binary64;
+    std::vector<T> out;
+    std::size_t start = 0;
+    while (start <= s.size()) {
+      std::size_t end = s.find(',', start);
+      if (end == std::string::npos) end = s.size();
+      auto v = ref::parse_value(s.substr(start, end - start), f);
+      if (!v) throw Unsupported(fn_.name + ": parameter '" + name + "' is not a list of numbers");
+      out.push_back(static_cast<T>(v->to_double()));
+      start = end + 1;
+    }
+    return out;
+  }
+  // An enum parameter "true"/"false".
+  bool flag(const std::string& name) const { return text(name) == "true"; }
+  // Whether a row function runs over the columns of a 2-D input (axis 0 or -2).
+  bool columns(const std::string& input) const {
+    auto it = args_.params.find("axis");
+    if (it == args_.params.end() || (it->second != "0" && it->second != "-2")) return false;
+    return tensor(input).shape.size() == 2;
+  }
   impl::Reduction reduction() const {
     std::string r = text("reduction");
     return r == "none" ? impl::Reduction::none : r == "sum" ? impl::Reduction::sum : impl::Reduction::mean;
@@ -99,122 +139,352 @@ Entry entry(Kernel k) {
 template <typename T>
 using In = std::span<const T>;
 
+// The transpose of a row-major n x c matrix (c x n).
+template <typename T>
+std::vector<T> transpose(const std::vector<T>& v, impl::Shape s) {
+  std::vector<T> t(v.size());
+  for (std::size_t i = 0; i < s.n; ++i)
+    for (std::size_t j = 0; j < s.c; ++j) t[j * s.n + i] = v[i * s.c + j];
+  return t;
+}
+
+// An elementwise activation f(x, out, params...).
+template <typename F>
+Entry unary(F f) {
+  return entry([f](auto zero, const Call& c) {
+    using T = decltype(zero);
+    auto x = c.real<T>("x");
+    std::vector<T> y(x.size());
+    f(In<T>(x), std::span<T>(y), c);
+    return y;
+  });
+}
+
+// An elementwise loss f(a, b, out, reduction, c) of inputs named a and b.
+template <typename F>
+Entry pairwise(const char* a_name, const char* b_name, F f) {
+  return entry([=](auto zero, const Call& c) {
+    using T = decltype(zero);
+    auto a = c.real<T>(a_name);
+    auto b = c.real<T>(b_name);
+    std::vector<T> out(c.reduced_size(a.size()));
+    f(In<T>(a), In<T>(b), std::span<T>(out), c.reduction(), c);
+    return out;
+  });
+}
+
+// A row function of one vector input `name` whose output has the input's shape, honouring the
+// spec's `axis` (0 or -2: the columns of a 2-D batch, as the reference transposes them).
+template <typename F>
+Entry rowwise(const char* name, F f) {
+  return entry([=](auto zero, const Call& c) {
+    using T = decltype(zero);
+    auto z = c.real<T>(name);
+    impl::Shape s = c.rows(name);
+    bool transposed = c.columns(name);
+    if (transposed) z = transpose(z, s), s = {s.c, s.n};
+    std::vector<T> y(z.size());
+    f(In<T>(z), s, std::span<T>(y));
+    if (transposed) y = transpose(y, s);
+    return y;
+  });
+}
+
+impl::LogBase base(const Call& c) { return c.text("base") == "2" ? impl::LogBase::two : impl::LogBase::e; }
+impl::LabelEncoding label_encoding(const Call& c) {
+  return c.text("label_encoding") == "zero_one" ? impl::LabelEncoding::zero_one : impl::LabelEncoding::pm1;
+}
+
 const std::map<std::string, Entry>& registry() {
   static const std::map<std::string, Entry> table = {
-      {"sigmoid", entry([](auto z, const Call& c) {
-         using T = decltype(z);
-         auto x = c.real<T>("x");
-         std::vector<T> y(x.size());
-         impl::sigmoid(In<T>(x), std::span<T>(y));
-         return y;
+      // ---- activations ----
+      {"sigmoid", unary([](auto x, auto y, const Call&) { impl::sigmoid(x, y); })},
+      {"tanh", unary([](auto x, auto y, const Call&) { impl::tanh(x, y); })},
+      {"relu", unary([](auto x, auto y, const Call&) { impl::relu(x, y); })},
+      {"relu6", unary([](auto x, auto y, const Call&) { impl::relu6(x, y); })},
+      {"hardsigmoid", unary([](auto x, auto y, const Call&) { impl::hardsigmoid(x, y); })},
+      {"hardswish", unary([](auto x, auto y, const Call&) { impl::hardswish(x, y); })},
+      {"silu", unary([](auto x, auto y, const Call&) { impl::silu(x, y); })},
+      {"mish", unary([](auto x, auto y, const Call&) { impl::mish(x, y); })},
+      {"gelu", unary([](auto x, auto y, const Call&) { impl::gelu(x, y); })},
+      {"gelu_tanh", unary([](auto x, auto y, const Call&) { impl::gelu_tanh(x, y); })},
+      {"selu", unary([](auto x, auto y, const Call&) { impl::selu(x, y); })},
+      {"logsigmoid", unary([](auto x, auto y, const Call&) { impl::logsigmoid(x, y); })},
+      {"linear", unary([](auto x, auto y, const Call& c) {
+         using T = typename decltype(y)::value_type;
+         impl::linear(x, y, c.param<T>("k"));
        })},
-      {"tanh", entry([](auto z, const Call& c) {
-         using T = decltype(z);
-         auto x = c.real<T>("x");
-         std::vector<T> y(x.size());
-         impl::tanh(In<T>(x), std::span<T>(y));
-         return y;
+      {"leaky_relu", unary([](auto x, auto y, const Call& c) {
+         using T = typename decltype(y)::value_type;
+         impl::leaky_relu(x, y, c.param<T>("a"));
        })},
-      {"relu", entry([](auto z, const Call& c) {
-         using T = decltype(z);
-         auto x = c.real<T>("x");
-         std::vector<T> y(x.size());
-         impl::relu(In<T>(x), std::span<T>(y));
-         return y;
+      {"softplus", unary([](auto x, auto y, const Call& c) {
+         using T = typename decltype(y)::value_type;
+         impl::softplus(x, y, c.param<T>("beta"), c.param<T>("threshold"));
        })},
-      {"softplus", entry([](auto z, const Call& c) {
-         using T = decltype(z);
-         auto x = c.real<T>("x");
-         std::vector<T> y(x.size());
-         impl::softplus(In<T>(x), std::span<T>(y), c.param<T>("beta"), c.param<T>("threshold"));
-         return y;
+      {"elu", unary([](auto x, auto y, const Call& c) {
+         using T = typename decltype(y)::value_type;
+         impl::elu(x, y, c.param<T>("alpha"));
        })},
-      {"elu", entry([](auto z, const Call& c) {
-         using T = decltype(z);
-         auto x = c.real<T>("x");
-         std::vector<T> y(x.size());
-         impl::elu(In<T>(x), std::span<T>(y), c.param<T>("alpha"));
-         return y;
+      {"swish", unary([](auto x, auto y, const Call& c) {
+         using T = typename decltype(y)::value_type;
+         impl::swish(x, y, c.param<T>("beta"));
        })},
-      {"softmax", entry([](auto zero, const Call& c) {
+      {"srelu", unary([](auto x, auto y, const Call& c) {
+         using T = typename decltype(y)::value_type;
+         impl::srelu(x, y, c.param<T>("t_l"), c.param<T>("a_l"), c.param<T>("t_r"), c.param<T>("a_r"));
+       })},
+      // prelu: one shared slope, or one per channel (the inputs' last axis).
+      {"prelu", entry([](auto zero, const Call& c) {
          using T = decltype(zero);
-         c.only_defaults({"axis"});
-         auto z = c.real<T>("z");
-         std::vector<T> y(z.size());
-         impl::softmax(In<T>(z), c.rows("z"), std::span<T>(y));
+         auto x = c.real<T>("x");
+         std::vector<T> y(x.size());
+         std::vector<T> a = c.param_list<T>("a");
+         if (a.size() == 1) {
+           impl::prelu(In<T>(x), std::span<T>(y), a[0]);
+         } else {
+           impl::Shape s = c.rows("x");
+           impl::prelu(In<T>(x), s, std::span<T>(y), In<T>(a));
+         }
          return y;
        })},
-      {"log_softmax", entry([](auto zero, const Call& c) {
+      // rrelu: eval mode from (lower + upper)/2; given mode with the slopes as the input a.
+      {"rrelu", entry([](auto zero, const Call& c) {
          using T = decltype(zero);
-         c.only_defaults({"axis"});
-         auto z = c.real<T>("z");
-         std::vector<T> y(z.size());
-         impl::log_softmax(In<T>(z), c.rows("z"), std::span<T>(y));
+         auto x = c.real<T>("x");
+         std::vector<T> y(x.size());
+         if (c.text("mode") == "given") {
+           // The slopes only enter where x < 0: a case may leave `a` out when no x is negative
+           // (the spec's where() never evaluates it); NaN slopes then stand for "not given".
+           std::vector<T> a;
+           if (c.has("a")) {
+             a = c.real<T>("a");
+           } else if (std::any_of(x.begin(), x.end(), [](T v) { return v < T(0); })) {
+             throw std::invalid_argument("rrelu: mode 'given' needs the slopes a where x < 0");
+           } else {
+             a.assign(x.size(), std::numeric_limits<T>::quiet_NaN());
+           }
+           if (a.size() == 1 && x.size() != 1) a.assign(x.size(), a[0]);
+           impl::rrelu(In<T>(x), In<T>(a), std::span<T>(y));
+         } else {
+           impl::rrelu(In<T>(x), std::span<T>(y), c.param<T>("lower"), c.param<T>("upper"));
+         }
          return y;
        })},
+      {"crelu", entry([](auto zero, const Call& c) {
+         using T = decltype(zero);
+         auto x = c.real<T>("x");
+         std::vector<T> y(2 * x.size());
+         impl::crelu(In<T>(x), c.rows("x"), std::span<T>(y));
+         return y;
+       })},
+      {"maxout", entry([](auto zero, const Call& c) {
+         using T = decltype(zero);
+         auto x = c.real<T>("x");
+         const auto k = c.param<std::int64_t>("k");
+         if (k < 1) throw std::invalid_argument("maxout: k must be >= 1");
+         std::vector<T> y(x.size() / static_cast<std::size_t>(k));
+         impl::maxout(In<T>(x), c.rows("x"), std::span<T>(y), k);
+         return y;
+       })},
+      {"hardmax", rowwise("z", [](auto z, impl::Shape s, auto y) { impl::hardmax(z, s, y); })},
+      {"softmax", rowwise("z", [](auto z, impl::Shape s, auto y) { impl::softmax(z, s, y); })},
+      {"log_softmax", rowwise("z", [](auto z, impl::Shape s, auto y) { impl::log_softmax(z, s, y); })},
       {"logsumexp", entry([](auto zero, const Call& c) {
          using T = decltype(zero);
-         c.only_defaults({"axis"});
          auto z = c.real<T>("z");
-         std::vector<T> y(c.rows("z").n);
-         impl::logsumexp(In<T>(z), c.rows("z"), std::span<T>(y));
+         impl::Shape s = c.rows("z");
+         if (c.columns("z")) z = transpose(z, s), s = {s.c, s.n};
+         std::vector<T> y(s.n);
+         impl::logsumexp(In<T>(z), s, std::span<T>(y));
          return y;
        })},
+
+      // ---- regression losses ----
+      {"mse", pairwise("y", "yhat", [](auto y, auto yhat, auto out, impl::Reduction r, const Call&) {
+         impl::mse(y, yhat, out, r);
+       })},
+      {"sse", pairwise("y", "yhat", [](auto y, auto yhat, auto out, impl::Reduction r, const Call&) {
+         impl::sse(y, yhat, out, r);
+       })},
+      {"msle", pairwise("y", "yhat", [](auto y, auto yhat, auto out, impl::Reduction r, const Call&) {
+         impl::msle(y, yhat, out, r);
+       })},
+      {"mae", pairwise("y", "yhat", [](auto y, auto yhat, auto out, impl::Reduction r, const Call&) {
+         impl::mae(y, yhat, out, r);
+       })},
+      {"mape", pairwise("y", "yhat", [](auto y, auto yhat, auto out, impl::Reduction r, const Call& c) {
+         impl::mape(y, yhat, out, r, {.epsilon = c.param<double>("epsilon"), .scale = c.param<double>("scale")});
+       })},
+      {"smooth_l1", pairwise("y", "yhat", [](auto y, auto yhat, auto out, impl::Reduction r, const Call& c) {
+         using T = typename decltype(out)::value_type;
+         impl::smooth_l1(y, yhat, out, r, c.param<T>("beta"));
+       })},
+      {"huber", pairwise("y", "yhat", [](auto y, auto yhat, auto out, impl::Reduction r, const Call& c) {
+         using T = typename decltype(out)::value_type;
+         impl::huber(y, yhat, out, r, c.param<T>("delta"));
+       })},
+      {"quadratic_cost", pairwise("s", "y", [](auto s, auto y, auto out, impl::Reduction r, const Call&) {
+         impl::quadratic_cost(s, y, out, r);
+       })},
+      {"variance", entry([](auto zero, const Call& c) {
+         using T = decltype(zero);
+         auto x = c.real<T>("x");
+         impl::Shape s = c.rows("x");
+         std::vector<T> out(s.n);
+         impl::variance(In<T>(x), s, std::span<T>(out), static_cast<int>(c.param<std::int64_t>("ddof")));
+         return out;
+       })},
+      {"cosine_proximity", entry([](auto zero, const Call& c) {
+         using T = decltype(zero);
+         auto y = c.real<T>("y");
+         auto yhat = c.real<T>("yhat");
+         impl::Shape s = c.rows("y");
+         std::vector<T> out(c.reduced_size(s.n));
+         impl::cosine_proximity(In<T>(y), In<T>(yhat), s, std::span<T>(out), c.reduction(), c.param<T>("epsilon"));
+         return out;
+       })},
+
+      // ---- binary classification losses ----
+      {"binary_cross_entropy", entry([](auto zero, const Call& c) {
+         using T = decltype(zero);
+         auto y = c.real<T>("y");
+         auto p = c.real<T>("p");
+         auto w = c.optional_real<T>("w", y.size());
+         std::string clamp = c.text("clamp");
+         impl::BinaryCrossEntropyOptions o;
+         o.clamp = clamp == "pytorch" ? impl::BceClamp::pytorch : clamp == "keras" ? impl::BceClamp::keras : impl::BceClamp::none;
+         o.epsilon = c.param<double>("epsilon");
+         std::vector<T> out(c.reduced_size(y.size()));
+         impl::binary_cross_entropy(In<T>(y), In<T>(p), In<T>(w), std::span<T>(out), c.reduction(), o);
+         return out;
+       })},
+      {"binary_cross_entropy_with_logits", entry([](auto zero, const Call& c) {
+         using T = decltype(zero);
+         auto y = c.real<T>("y");
+         auto s = c.real<T>("s");
+         auto w = c.optional_real<T>("w", y.size());
+         std::vector<T> out(c.reduced_size(y.size()));
+         impl::binary_cross_entropy_with_logits(In<T>(y), In<T>(s), In<T>(w), std::span<T>(out), c.reduction(),
+                                                c.param<T>("pos_weight"));
+         return out;
+       })},
+      {"logistic_loss", pairwise("y", "s", [](auto y, auto s, auto out, impl::Reduction r, const Call&) {
+         impl::logistic_loss(y, s, out, r);
+       })},
+      {"exponential_loss", pairwise("y", "s", [](auto y, auto s, auto out, impl::Reduction r, const Call&) {
+         impl::exponential_loss(y, s, out, r);
+       })},
+      {"hinge", pairwise("y", "s", [](auto y, auto s, auto out, impl::Reduction r, const Call& c) {
+         impl::hinge(y, s, out, r, label_encoding(c));
+       })},
+      {"squared_hinge", pairwise("y", "s", [](auto y, auto s, auto out, impl::Reduction r, const Call& c) {
+         impl::squared_hinge(y, s, out, r, label_encoding(c));
+       })},
+      {"balanced_cross_entropy", pairwise("y", "p", [](auto y, auto p, auto out, impl::Reduction r, const Call& c) {
+         using T = typename decltype(out)::value_type;
+         impl::balanced_cross_entropy(y, p, out, r, c.param<T>("alpha"));
+       })},
+      {"focal_loss", pairwise("y", "p", [](auto y, auto p, auto out, impl::Reduction r, const Call& c) {
+         impl::focal_loss(y, p, out, r,
+                          {.alpha = c.param<double>("alpha"), .gamma = c.param<double>("gamma"),
+                           .from_logits = c.flag("from_logits")});
+       })},
+      {"multilabel_bce", entry([](auto zero, const Call& c) {
+         using T = decltype(zero);
+         auto y = c.real<T>("y");
+         auto s = c.real<T>("s");
+         impl::Shape sh = c.rows("y");
+         std::vector<T> out(c.reduced_size(sh.n));
+         impl::multilabel_bce(In<T>(y), In<T>(s), sh, std::span<T>(out), c.reduction());
+         return out;
+       })},
+
+      // ---- categorical losses ----
       {"cross_entropy", entry([](auto zero, const Call& c) {
          using T = decltype(zero);
-         c.only_defaults({"w", "ignore_index", "label_smoothing"});
          auto z = c.real<T>("z");
          auto t = c.indices("t");
          impl::Shape s = c.rows("z");
+         auto w = c.optional_real<T>("w", 0);
          std::vector<T> y(c.reduced_size(s.n));
-         impl::cross_entropy(In<T>(z), std::span<const std::int64_t>(t), s, std::span<T>(y), c.reduction());
+         impl::cross_entropy(In<T>(z), std::span<const std::int64_t>(t), In<T>(w), s, std::span<T>(y), c.reduction(),
+                             {.ignore_index = c.param<std::int64_t>("ignore_index"),
+                              .label_smoothing = c.param<double>("label_smoothing")});
          return y;
        })},
-      {"kl_divergence", entry([](auto zero, const Call& c) {
+      {"nll_loss", entry([](auto zero, const Call& c) {
          using T = decltype(zero);
-         c.only_defaults({"base", "q_is_log", "p_is_log", "elementwise_mean"});
-         auto p = c.real<T>("p");
-         auto q = c.real<T>("q");
-         impl::Shape s = c.rows("p");
+         auto z = c.real<T>("z");
+         auto t = c.indices("t");
+         impl::Shape s = c.rows("z");
+         auto w = c.optional_real<T>("w", 0);
          std::vector<T> y(c.reduced_size(s.n));
-         impl::kl_divergence(In<T>(p), In<T>(q), s, std::span<T>(y), c.reduction());
+         impl::nll_loss(In<T>(z), std::span<const std::int64_t>(t), In<T>(w), s, std::span<T>(y), c.reduction(),
+                        c.param<std::int64_t>("ignore_index"));
          return y;
        })},
+      {"categorical_cross_entropy", entry([](auto zero, const Call& c) {
+         using T = decltype(zero);
+         auto y = c.real<T>("y");
+         auto q = c.real<T>("q");
+         impl::Shape s = c.rows("y");
+         std::vector<T> out(c.reduced_size(s.n));
+         impl::categorical_cross_entropy(
+             In<T>(y), In<T>(q), s, std::span<T>(out), c.reduction(),
+             {.from_logits = c.flag("from_logits"),
+              .clip = c.text("clip") == "keras" ? impl::ProbabilityClip::keras : impl::ProbabilityClip::none,
+              .epsilon = c.param<double>("epsilon")});
+         return out;
+       })},
+      {"sparse_categorical_cross_entropy", entry([](auto zero, const Call& c) {
+         using T = decltype(zero);
+         auto t = c.indices("t");
+         auto q = c.real<T>("q");
+         impl::Shape s = c.rows("q");
+         std::vector<T> out(c.reduced_size(s.n));
+         impl::sparse_categorical_cross_entropy(std::span<const std::int64_t>(t), In<T>(q), s, std::span<T>(out),
+                                                c.reduction(), c.flag("from_logits"));
+         return out;
+       })},
+      {"log_loss", entry([](auto zero, const Call& c) {
+         using T = decltype(zero);
+         auto y = c.real<T>("y");
+         auto q = c.real<T>("q");
+         impl::Shape s = c.rows("y");
+         std::vector<T> out(c.reduced_size(s.n));
+         impl::log_loss(In<T>(y), In<T>(q), s, std::span<T>(out), c.reduction(), c.param<double>("eps"));
+         return out;
+       })},
+
+      // ---- divergences ----
       {"entropy", entry([](auto zero, const Call& c) {
          using T = decltype(zero);
-         c.only_defaults({"base"});
          auto p = c.real<T>("p");
          impl::Shape s = c.rows("p");
          std::vector<T> y(c.reduced_size(s.n));
-         impl::entropy(In<T>(p), s, std::span<T>(y), c.reduction());
+         impl::entropy(In<T>(p), s, std::span<T>(y), c.reduction(), base(c));
          return y;
        })},
       {"cross_entropy_dist", entry([](auto zero, const Call& c) {
          using T = decltype(zero);
-         c.only_defaults({"base"});
          auto p = c.real<T>("p");
          auto q = c.real<T>("q");
          impl::Shape s = c.rows("p");
          std::vector<T> y(c.reduced_size(s.n));
-         impl::cross_entropy_dist(In<T>(p), In<T>(q), s, std::span<T>(y), c.reduction());
+         impl::cross_entropy_dist(In<T>(p), In<T>(q), s, std::span<T>(y), c.reduction(), base(c));
          return y;
        })},
-      {"binary_cross_entropy", entry([](auto zero, const Call& c) {
+      {"kl_divergence", entry([](auto zero, const Call& c) {
          using T = decltype(zero);
-         c.only_defaults({"w", "clamp", "epsilon"});
-         auto yv = c.real<T>("y");
          auto p = c.real<T>("p");
-         std::vector<T> out(c.reduced_size(yv.size()));
-         impl::binary_cross_entropy(In<T>(yv), In<T>(p), std::span<T>(out), c.reduction());
-         return out;
-       })},
-      {"mse", entry([](auto zero, const Call& c) {
-         using T = decltype(zero);
-         auto yv = c.real<T>("y");
-         auto yhat = c.real<T>("yhat");
-         std::vector<T> out(c.reduced_size(yv.size()));
-         impl::mse(In<T>(yv), In<T>(yhat), std::span<T>(out), c.reduction());
-         return out;
+         auto q = c.real<T>("q");
+         impl::Shape s = c.rows("p");
+         std::vector<T> y(c.reduced_size(s.n));
+         impl::kl_divergence(In<T>(p), In<T>(q), s, std::span<T>(y), c.reduction(),
+                             {.base = base(c), .q_is_log = c.flag("q_is_log"), .p_is_log = c.flag("p_is_log"),
+                              .elementwise_mean = c.flag("elementwise_mean")});
+         return y;
        })},
   };
   return table;

@@ -14,12 +14,13 @@ using dw::kInf;
 using dw::kNaN;
 namespace wm = lc::wm;
 
-// -xlogy(a, b): 0 for a = 0 (b not NaN), else -a·log b.
+// -xlogy(a, b): 0 for a = 0 (b not NaN), else -a·log b, as a Term (lc::times: a subnormal a
+// times its log is rounded once, at the end).
 template <class W>
-W neg_xlogy(double a, double b) {
-  if (std::isnan(a) || std::isnan(b)) return wm::lift<W>(kNaN);
-  if (a == 0.0) return W{};
-  return -(wm::log(wm::lift<W>(b)) * a);
+Term neg_xlogy(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return lc::term(kNaN);
+  if (a == 0.0) return Term{};
+  return lc::neg(lc::times(wm::log(wm::lift<W>(b)), a));
 }
 
 // φ(d) = (1 + d)·log1p(d) - d = d²·Σ_{j>=0} (-d)^j / ((j + 1)(j + 2)), for |d| < 2^-10:
@@ -55,10 +56,10 @@ inline double phi(double d) {
 // accuracy (and KL(p, p) = 0 exactly); elsewhere p·log(p/q), which cannot cancel by more than
 // 2^11 against that Bregman term. A ratio that overflows or underflows takes log p - log q.
 template <class W>
-W kl_prob_term(double p, double q) {
-  if (std::isnan(q) || std::isnan(p)) return wm::lift<W>(p == 0.0 ? 0.0 : kNaN);
-  if (p == 0.0) return W{};  // the spec's where(p == 0, 0, ...), whatever q
-  if (q == 0.0) return wm::lift<W>(kInf);
+Term kl_prob_term(double p, double q) {
+  if (std::isnan(q) || std::isnan(p)) return lc::term(p == 0.0 ? 0.0 : kNaN);
+  if (p == 0.0) return Term{};  // the spec's where(p == 0, 0, ...), whatever q
+  if (q == 0.0) return lc::term(kInf);
   const W diff = [&] {
     if constexpr (std::is_same_v<W, DD>) {
       return dw::two_sum(p, -q);  // exact
@@ -67,13 +68,13 @@ W kl_prob_term(double p, double q) {
     }
   }();
   const W d = diff / q;
-  if (std::fabs(wm::hi(d)) < 0x1p-10) return diff + phi(d) * q;
+  if (std::fabs(wm::hi(d)) < 0x1p-10) return lc::term(diff + phi(d) * q);
   const W ratio = wm::lift<W>(p) / q;
   const double r = wm::hi(ratio);
   if (std::isinf(r) || r < 0x1p-969) {  // beyond DD precision: log p - log q, no cancellation
-    return (wm::log(wm::lift<W>(p)) - wm::log(wm::lift<W>(q))) * p;
+    return lc::times(wm::log(wm::lift<W>(p)) - wm::log(wm::lift<W>(q)), p);
   }
-  return wm::log(ratio) * p;
+  return lc::times(wm::log(ratio), p);
 }
 
 // The spec's log-input terms. e^p is kept positive below the double range (scaled in DD, the
@@ -94,7 +95,7 @@ Term kl_log_term(double p, double q, bool p_is_log, bool q_is_log) {
   }
   if (std::isnan(p) || std::isnan(q)) return lc::term(p == 0.0 ? 0.0 : kNaN);
   if (p == 0.0) return Term{};
-  return lc::term((wm::log(wm::lift<W>(p)) - q) * p);  // p·(log p - q)
+  return lc::times(wm::log(wm::lift<W>(p)) - q, p);  // p·(log p - q)
 }
 
 // Divides a row sum by ln 2 for base 2.

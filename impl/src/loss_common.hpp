@@ -130,6 +130,21 @@ inline Term add(Term a, Term b) {
   return {a.m + dw::ldexp(b.m, b.k - a.k), a.k};
 }
 
+// l·f as a Term. In DD the product is formed on normalized mantissas (mul above), so that a
+// subnormal-sized product (a probability of 2^-1074 times its log, ~744·2^-1074) keeps its
+// full precision until the final rounding instead of being rounded to the subnormal grid, and
+// then weighted, summed or averaged (which turned 0.47 ulp into 29 ulp for a weighted BCE).
+// binary64 (the float kernels): float operands leave nothing near binary64's subnormals.
+template <class W, class F>
+Term times(W l, F f) {
+  if constexpr (std::is_same_v<W, double>) {
+    return term(l * f);
+  } else {
+    return mul(term(l), wm::to_dd(f));
+  }
+}
+inline Term neg(Term t) { return {-t.m, t.k}; }
+
 // The value of a term, rounded once to T: a normal result is the mantissa rounded to double
 // then scaled exactly (scaling the DD first would round its low part into the subnormal range
 // for results near DBL_MIN); a subnormal result is rounded once from the full DD value.

@@ -42,11 +42,11 @@ Term bce_term(double y, double p, double w, BceClamp clamp, double eps) {
     lp = clamp_log(lp);
     lq = clamp_log(lq);
   }
-  const W a = y == 0.0 ? W{} : lp * y;
-  const W b = y == 1.0 ? W{} : lq * (wm::lift<W>(1.0) - y);
-  const W v = -(a + b);
-  if (wm::hi(v) == 0.0 && !std::isnan(w)) return Term{};  // an exact zero loss is +0 (w finite)
-  return lc::mul(lc::term(v), w);  // scaled: w·745 may exceed DBL_MAX alone, not in a mean
+  const Term a = y == 0.0 ? Term{} : lc::times(lp, y);
+  const Term b = y == 1.0 ? Term{} : lc::times(lq, wm::lift<W>(1.0) - y);
+  const Term v = lc::neg(lc::add(a, b));
+  if (v.m.hi == 0.0 && !std::isnan(w)) return Term{};  // an exact zero loss is +0 (w finite)
+  return lc::mul(v, w);  // scaled: w·745 may exceed DBL_MAX alone, not in a mean
 }
 
 // w·[pos_weight·where(y = 0, 0, y·softplus(-s)) + where(y = 1, 0, (1 - y)·softplus(s))],
@@ -72,13 +72,14 @@ Term bce_logits_term(double y, double s, double w, double pos_weight) {
 }
 
 // -(alpha·xlogy(y, p) + (1 - alpha)·xlog1py(1 - y, -p)).
+// Products as Terms (lc::times): a subnormal-sized y·log p is rounded once, at the end.
 template <class W>
-W balanced_term(double y, double p, double alpha) {
-  if (std::isnan(y) || std::isnan(p)) return wm::lift<W>(kNaN);
-  const W a = y == 0.0 ? W{} : wm::log(wm::lift<W>(p)) * y;
-  const W b = y == 1.0 ? W{} : wm::log1m(wm::lift<W>(p)) * (wm::lift<W>(1.0) - y);
-  const W v = -(a * alpha + b * (wm::lift<W>(1.0) - alpha));
-  return wm::hi(v) == 0.0 ? W{} : v;
+Term balanced_term(double y, double p, double alpha) {
+  if (std::isnan(y) || std::isnan(p)) return lc::term(kNaN);
+  const Term a = y == 0.0 ? Term{} : lc::times(wm::log(wm::lift<W>(p)), y);
+  const Term b = y == 1.0 ? Term{} : lc::times(wm::log1m(wm::lift<W>(p)), wm::lift<W>(1.0) - y);
+  const Term v = lc::neg(lc::add(lc::mul(a, alpha), lc::mul(b, dw::two_sum(1.0, -alpha))));
+  return v.m.hi == 0.0 ? Term{} : v;
 }
 
 // The same in binary64, for float inputs with gamma <= 2^16: 1 - p_t is accurate to a few

@@ -114,9 +114,14 @@ class LogRatio {
   W complement_of_largest() const { return others_ / sum_; }
   std::size_t largest() const { return k_; }
 
+  // A ratio below 2^-969 (2^-1074 / (2/3), say) would lose its DD low part or be rounded to
+  // the subnormal grid (its log then off by up to log 2: 3.4e12 ulp of a log_loss row):
+  // there log v_c - log S instead, two logs at least 969·log 2 > 670 apart (no cancellation).
   W log_ratio(std::size_t c) const {
     if (c == k_) return -wm::log1p(others_ / to_w(v_[k_]));
-    return wm::log(ratio(c));
+    const W r = ratio(c);
+    if (v_[c].hi > 0.0 && wm::hi(r) < 0x1p-969) return wm::log(to_w(v_[c])) - wm::log(sum_);
+    return wm::log(r);
   }
 
  private:
@@ -259,7 +264,7 @@ void categorical_impl(std::span<const T> y, std::span<const T> q, Shape shape, s
     } else if (options.clip == ProbabilityClip::none) {
       for (std::size_t j = 0; j < c; ++j) {  // -xlogy(y, q)
         if (std::isnan(qr[j])) return lc::term(kNaN);
-        if (yr[j] != T(0)) acc.add(-(wm::log(wm::lift<W>(qr[j])) * static_cast<double>(yr[j])));
+        if (yr[j] != T(0)) acc.add(lc::neg(lc::times(wm::log(wm::lift<W>(qr[j])), static_cast<double>(yr[j]))));
       }
     } else {  // keras: qk = min(max(q/S, eps), 1 - eps)
       for (std::size_t j = 0; j < c; ++j) v[j] = DD{static_cast<double>(qr[j]), 0.0};
@@ -275,7 +280,7 @@ void categorical_impl(std::span<const T> y, std::span<const T> q, Shape shape, s
         } else {
           l = lr.log_ratio(j);
         }
-        acc.add(-(l * static_cast<double>(yr[j])));
+        acc.add(lc::neg(lc::times(l, static_cast<double>(yr[j]))));
       }
     }
     return acc.value();
@@ -316,7 +321,7 @@ void log_loss_impl(std::span<const T> y, std::span<const T> q, Shape shape, std:
   const std::size_t c = shape.c;
   const DD one_minus_eps = dw::two_sum(1.0, -eps);  // exact
   std::vector<DD> v(c);
-  lc::reduce(reduction, shape.n, out, [&](std::size_t i) -> W {
+  lc::reduce(reduction, shape.n, out, [&](std::size_t i) -> Term {
     const std::span<const T> yr = y.subspan(i * c, c);
     const std::span<const T> qr = q.subspan(i * c, c);
     for (std::size_t j = 0; j < c; ++j) {  // qc = min(max(q, eps), 1 - eps)
@@ -330,12 +335,12 @@ void log_loss_impl(std::span<const T> y, std::span<const T> q, Shape shape, std:
       }
     }
     const LogRatio<W> lr(v);
-    if (lr.nan()) return wm::lift<W>(kNaN);  // xlogy(y, NaN) is NaN even for y = 0
+    if (lr.nan()) return lc::term(kNaN);  // xlogy(y, NaN) is NaN even for y = 0
     lc::Accumulator acc;
     for (std::size_t j = 0; j < c; ++j) {
-      if (yr[j] != T(0)) acc.add(-(lr.log_ratio(j) * static_cast<double>(yr[j])));
+      if (yr[j] != T(0)) acc.add(lc::neg(lc::times(lr.log_ratio(j), static_cast<double>(yr[j]))));
     }
-    return lc::to_wide<W>(acc.value());
+    return acc.value();
   });
 }
 

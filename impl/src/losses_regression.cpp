@@ -93,7 +93,7 @@ Term huber_term(double a, double b, double delta) {
 
 // log1p((y - yhat)/(1 + yhat))², see losses.hpp. W = DD (double) or double (float).
 template <class W>
-W msle_term(double y, double yhat) {
+Term msle_term(double y, double yhat) {
   const W num = lc::wm::lift<W>(y) - yhat;
   const W den = lc::wm::lift<W>(1.0) + yhat;
   const W r = num / den;
@@ -103,7 +103,10 @@ W msle_term(double y, double yhat) {
   } else {
     l = lc::wm::log(lc::wm::lift<W>(1.0) + y) - lc::wm::log(lc::wm::lift<W>(1.0) + yhat);
   }
-  return l * l;
+  // The square of the normalized l (as squared_diff): a square below 2^-1022 (l ~ 2^-517) is
+  // rounded once, at the end, instead of losing its low part (1.1 ulp before).
+  const Term n = lc::normalize(lc::term(l));
+  return {n.m * n.m, 2 * n.k};
 }
 
 // sigmoid(s) - y without structural cancellation (losses.hpp, quadratic_cost).

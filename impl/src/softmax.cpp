@@ -3,14 +3,27 @@
 // Per row: m = max z_j at its first index k (detail::row_max), s = Σ_{j != k} exp(z_j - m)
 // with the subtraction compensated and the sum compensated (detail::sum_exp_others). The row
 // sum is 1 + s and log Σ e^(z_j) = m + log1p(s).
+//
+// float: that evaluation in binary64 (a few 2^-53 relative: ~2^-28 ulp of a float).
+// double: the same formulas in double-double (dw_math.hpp: z_j - m exact as a DD, exp to
+// 2^-103, log1p to 2^-92, sums and quotient to ~2^-104 per operation), rounded once: error
+// <= 0.5 ulp + 2^-38 ulp for softmax and log_softmax (terms without cancellation), and for
+// logsumexp 0.5 ulp + 2^-92·(|m| + log1p(s))/|lse| ulp·2^53 (the m + log1p(s) cancellation
+// where lse is near 0, the function's own condition): within 1 ulp unless |lse| <
+// 2^-38·(|m| + log1p(s)). The binary64 evaluation erred by up to 2.7 ulp (softmax), 2.3
+// (log_softmax) and 2.2 (logsumexp) on the golden vectors, against strict tolerances of 2.
 #include <cmath>
+#include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "detail.hpp"
+#include "loss_common.hpp"
 
 namespace nnconform::impl {
 namespace {
 
+using detail::kInf;
 using detail::kNaN;
 
 template <class T>
@@ -45,6 +58,50 @@ Total row_total(double s) {
 // A row whose max-shifted formula is defined: no NaN, max finite (not all -inf, no +inf).
 bool regular(const detail::RowMax& r) { return !r.has_nan && std::isfinite(r.m); }
 
+using lc::DD;
+
+// The DD pieces of a regular row (m finite): s = Σ_{j != k} e^(z_j - m) with z_j - m exact
+// (dw::two_sum; a difference beyond DBL_MAX is -inf and its exponential 0), each exponential
+// kept as DD·2^e and summed by lc::Accumulator (nothing is lost to underflow before the sum),
+// the row sum 1 + s, and l = log1p(s) (the DD 1 + s would keep only 106 bits of 1 + s, and a
+// tiny s matters to log_softmax's largest entry).
+struct RowDD {
+  DD total;  // 1 + s
+  DD l;      // log1p(s)
+};
+
+// e^(a - b) as DD·2^e, a - b exact.
+lc::Term exp_diff_dd(double a, double b) {
+  const dw::Scaled e = dw::exp_scaled(dw::two_sum(a, -b));
+  return {e.m, e.k};
+}
+
+// Whether s > 0 exactly: an entry other than the first maximum is not -inf (its exponential is
+// positive even where it underflows). Then a zero log_softmax is the rounding of a negative
+// value: -0.
+template <class T>
+bool others_positive(std::span<const T> row, const detail::RowMax& r) {
+  for (std::size_t j = 0; j < row.size(); ++j) {
+    if (j != r.k && row[j] != -std::numeric_limits<T>::infinity()) return true;
+  }
+  return false;
+}
+
+template <class T>
+RowDD row_dd(std::span<const T> row, const detail::RowMax& r) {
+  lc::Accumulator acc;
+  RowDD out;
+  for (std::size_t j = 0; j < row.size(); ++j) {
+    if (j == r.k) continue;
+    const double v = static_cast<double>(row[j]);
+    acc.add(exp_diff_dd(v, r.m));
+  }
+  const DD s = lc::to_wide<DD>(acc.value());
+  out.total = s + 1.0;
+  out.l = dw::log1p(s);
+  return out;
+}
+
 template <class T>
 void softmax_impl(std::span<const T> z, Shape shape, std::span<T> out) {
   detail::check_shape("softmax", "z", z.size(), shape);
@@ -59,15 +116,12 @@ void softmax_impl(std::span<const T> z, Shape shape, std::span<T> out) {
       continue;
     }
     if constexpr (std::is_same_v<T, double>) {
-      // Store e_j (read z_j first: in place is fine), then divide: no exp is computed twice.
-      detail::CompensatedSum s;
-      for (std::size_t j = 0; j < c; ++j) {
-        const double e = detail::exp_diff(row[j], r.m);
-        if (j != r.k) s.add(e);
-        orow[j] = e;
-      }
-      const Total total = row_total(s.value());
-      for (std::size_t j = 0; j < c; ++j) orow[j] = total.divide(orow[j]);
+      // e_j / (1 + s) in DD, each e_j scaled, rounded once (subnormal results included).
+      // Every e_j is computed before anything is written (in place is allowed).
+      const RowDD d = row_dd(row, r);
+      std::vector<lc::Term> e(c);
+      for (std::size_t j = 0; j < c; ++j) e[j] = exp_diff_dd(row[j], r.m);
+      for (std::size_t j = 0; j < c; ++j) orow[j] = lc::round_to<T>(lc::Term{e[j].m / d.total, e[j].k});
     } else {
       // A float cannot hold e_j without a second rounding; recompute it in binary64 instead.
       const Total total = row_total(detail::sum_exp_others(row, r));
@@ -88,15 +142,36 @@ void log_softmax_impl(std::span<const T> z, Shape shape, std::span<T> out) {
     const std::span<const T> row = z.subspan(i * c, c);
     const std::span<T> orow = out.subspan(i * c, c);
     const detail::RowMax r = detail::row_max(row);
-    if (!regular(r)) {
+    if (r.has_nan || r.m == -kInf) {  // NaN, or all -inf (z - m = -inf + inf): NaN
       fill_nan(orow);
+      continue;
+    }
+    if (r.m == kInf) {
+      // The spec's (z - m) - log(k) - log1p(s / k) with m = +inf: -inf for every entry
+      // below +inf, NaN (inf - inf) for the +inf entries.
+      for (std::size_t j = 0; j < c; ++j) orow[j] = row[j] == T(kInf) ? T(kNaN) : T(-kInf);
+      continue;
+    }
+    if constexpr (std::is_same_v<T, double>) {
+      // (z_j - m) - l in DD: z_j - m exact (<= 0; -inf beyond -DBL_MAX), l = log1p(s) >= 0,
+      // no cancellation, one rounding. The largest entry's value is -l: a -0 when l
+      // underflows but s > 0 (the exact value is negative), +0 when it is exactly 0.
+      const RowDD d = row_dd(row, r);
+      for (std::size_t j = 0; j < c; ++j) {
+        const DD v = dw::two_sum(row[j], -r.m) - d.l;
+        double y = dw::to_double(v);
+        if (y == 0.0) y = others_positive(row, r) ? -0.0 : 0.0;
+        orow[j] = y;
+      }
       continue;
     }
     const double l = std::log1p(detail::sum_exp_others(row, r));  // >= 0
     for (std::size_t j = 0; j < c; ++j) {
       // (z_j - m) - l with z_j - m = hi + lo exactly; hi <= 0 and -l <= 0 do not cancel.
       const detail::Difference d = detail::two_diff(static_cast<double>(row[j]), r.m);
-      orow[j] = static_cast<T>((d.hi - l) + d.lo);
+      T y = static_cast<T>((d.hi - l) + d.lo);
+      if (y == T(0)) y = others_positive(row, r) ? T(-0.0) : T(0);
+      orow[j] = y;
     }
   }
 }
@@ -114,6 +189,10 @@ void logsumexp_impl(std::span<const T> z, Shape shape, std::span<T> out) {
       v = kNaN;
     } else if (!std::isfinite(r.m)) {
       v = r.m;  // all -inf: -inf; any +inf: +inf
+    } else if constexpr (std::is_same_v<T, double>) {
+      // m + log1p(s) in DD (m exact), rounded once: the only error is the DD evaluation's,
+      // relative to |m| + l, which the cancellation m + l (m < 0, lse near 0) amplifies.
+      v = dw::to_double(row_dd(row, r).l + r.m);
     } else {
       v = r.m + std::log1p(detail::sum_exp_others(row, r));
     }

@@ -83,8 +83,6 @@ TEST(Activations2BadInput, ParametersOutsideTheirSpecRanges) {
 
 TEST(Activations2BadInput, SreluThresholds) {
   V x(2), out(2, 7.0);
-  expect_invalid([&] { ni::srelu(S(x), O(out), 2, 0.1, -1, 0.5); }, "srelu",
-                 "thresholds out of order");
   expect_invalid([&] { ni::srelu(S(x), O(out), kNaN, 0.1, 2, 0.5); }, "srelu",
                  "parameter t_l must be finite");
   expect_invalid([&] { ni::srelu(S(x), O(out), -1, 0.1, 2, kInf); }, "srelu", "parameter a_r");
@@ -92,6 +90,15 @@ TEST(Activations2BadInput, SreluThresholds) {
   expect_invalid([&] { ni::srelu(S(x), O(out), -1, 0.1, kNaN, 0.5); }, "srelu",
                  "parameter t_r");
   EXPECT_EQ(out, V(2, 7.0));
+}
+
+// Thresholds in either order are the spec's formula (x >= t_r first, then x <= t_l), not bad
+// input: with t_l = 2 > t_r = -1, x = 0 takes the right branch (x >= t_r) and x = -3 the left
+// one (x < t_r, x <= t_l).
+TEST(Activations2BadInput, SreluThresholdsInEitherOrder) {
+  V x{0.0, -3.0}, out(2);
+  ni::srelu(S(x), O(out), 2, 0.1, -1, 0.5);
+  EXPECT_EQ(out, (V{-0.5, 1.5}));  // -1 + 0.5·1; 2 + 0.1·(-5) = 1.49999999999999997 rounded
 }
 
 TEST(Activations2BadInput, PreluSlopes) {

@@ -24,16 +24,18 @@
 //            or of elements (elementwise losses), as PyTorch does.
 //   A function of distributions (entropy, cross_entropy_dist, kl_divergence) and
 //   cross_entropy always sum over the class axis first; the reduction is over the batch.
-// * Precision: every kernel of the first functions (sigmoid ... mse below) evaluates in
-//   binary64 and rounds once to the output type; the activations of the section "The other
-//   activations" evaluate in double-double and say so there. The first functions' float
-//   overloads are therefore correctly rounded except within a few 2^-53 (relative) of a
-//   rounding boundary: error <= 0.5 ulp + 2^-25 ulp (bound: the binary64 evaluation errs by at
-//   most 9·2^-53 relative, by the binary64 bounds stated beside each function, and
-//   9·2^-53 / 2^-24 < 2^-25; for logsumexp and kl_divergence read that bound in their absolute
-//   form). Observed: 0.500 ulp for every float kernel on every sample below. The double
-//   overloads carry the bounds stated per function. Reductions and row sums accumulate in
-//   binary64 with Neumaier's compensated summation (see `Reduction`).
+// * Precision: the float overloads of the first functions (sigmoid ... logsumexp below)
+//   evaluate in binary64 and round once to float; their double overloads evaluate in
+//   double-double (sigmoid, tanh, softplus, elu with impl/src/dd.hpp; softmax, log_softmax,
+//   logsumexp with impl/src/dw_math.hpp) and round once. The activations of the section "The
+//   other activations" evaluate in double-double and say so there. The float overloads are
+//   therefore correctly rounded except within a few 2^-53 (relative) of a rounding boundary:
+//   error <= 0.5 ulp + 2^-25 ulp (bound: the binary64 evaluation errs by at most 9·2^-53
+//   relative, and 9·2^-53 / 2^-24 < 2^-25; for logsumexp read that bound in its absolute
+//   form). The double overloads carry the bounds stated per function. Row sums accumulate in
+//   binary64 with Neumaier's compensated summation (float) or in double-double (double).
+//   The authoritative measured figures are those of the golden-vector suite
+//   (docs/ulp-table.md).
 // * IEEE 754 special values: NaN in gives NaN out (never swallowed by a max or a comparison);
 //   infinities follow the limits stated per function; subnormal results are produced, never
 //   flushed (no -ffast-math, no FTZ/DAZ: the library refuses to compile under -ffast-math).
@@ -62,7 +64,7 @@
 //   * softplus with beta not finite and > 0;
 //   * a real parameter outside its spec range: linear's k, leaky_relu's a, prelu's slopes and
 //     srelu's four parameters not finite; rrelu's lower or upper not finite and >= 0; swish's
-//     beta not finite and > 0; srelu with t_l > t_r;
+//     beta not finite and > 0;
 //   * prelu with a slope span of a length other than 1 or shape.c; rrelu (given mode) with
 //     a.size() != x.size(); crelu with out.size() != 2·shape.n·shape.c; maxout with k < 1,
 //     shape.c not a multiple of k, or out.size() != shape.n·shape.c/k.
@@ -99,19 +101,22 @@ struct Shape {
 // Method: e = exp(-|x|) (never overflows); x >= 0: 1/(1 + e); x < 0: e/(1 + e). The small
 //   tail is e/(1 + e) directly, so it is not flushed early: sigmoid(-100.0f) is the float
 //   subnormal 27·2^-149 ≈ 3.78e-44 (exact 3.7200759760208e-44), sigmoid(-745.0) the double
-//   subnormal 2^-1074. The rounding of 1 + e is compensated (Fast2Sum: 1 + e = d + dl
-//   exactly, then a/(d + dl) = q·(1 - dl/d), q = a/d), so it does not enter the error.
+//   subnormal 2^-1074. float: in binary64, the rounding of 1 + e compensated (Fast2Sum).
+//   double: in double-double (exp to 2^-74), the tail below 2^-900 carried scaled and rounded
+//   once into the subnormals.
 // Range: all x. sigmoid(+inf) = 1, sigmoid(-inf) = +0, NaN -> NaN.
-// Error (double): bound 4 ulp (exp 2u with weight 1/(1 + e) <= 1, the division, the
-//   correction); observed 1.69 ulp.
+// Error (double): bound 0.5 ulp + 2^-20 ulp (the binary64 form it replaces erred by up to
+//   1.69 ulp, over the spec's strict 1).
 void sigmoid(std::span<const float> x, std::span<float> out);
 void sigmoid(std::span<const double> x, std::span<double> out);
 
 // tanh(x).
-// Method: std::tanh in binary64.
+// Method: float: std::tanh in binary64. double: in double-double, odd in x: |x| < 2^-30: x;
+//   |x| < 1/2: em/(em + 2), em = expm1(2|x|); |x| <= 20: 1 - 2f/(1 + f), f = e^-2|x|
+//   (no cancellation: tanh >= 0.46 there); |x| > 20: ±1. glibc's tanh, used before, erred by
+//   2.11 ulp (x = -0x1.0505a288d3c08p-2; glibc states 2), over the spec's strict 1.
 // Range: all x. tanh(±inf) = ±1, tanh(±0) = ±0, NaN -> NaN.
-// Error (double): that of glibc's tanh, which glibc states as 2 ulp; observed 2.11 ulp (at
-//   x = -0x1.0505a288d3c08p-2, confirmed at 50 digits: glibc's own bound is exceeded).
+// Error (double): bound 0.5 ulp + 2^-12 ulp (expm1's 2^-66).
 void tanh(std::span<const float> x, std::span<float> out);
 void tanh(std::span<const double> x, std::span<double> out);
 
@@ -124,9 +129,11 @@ void tanh(std::span<const double> x, std::span<double> out);
 //   so that its rounding is not amplified by the condition (~|b| in the left tail).
 // Range: all x; beta finite and > 0 (else std::invalid_argument); a NaN threshold never
 //   linearizes. softplus(-inf) = +0, softplus(+inf) = +inf, NaN -> NaN.
-// Error (double): beta = 1: bound 5 ulp (exp 2u with weight <= 1 through log1p, log1p 2u,
-//   and for x > 0 the addition); observed 1.44 ulp. beta != 1: one rounding more for the
-//   correction and one for the division by beta, bound 7 ulp; observed 2.27 ulp (beta = 0.75).
+//   double: the same forms in double-double (beta·x exact, exp 2^-74, log1p 2^-65, the
+//   division by beta in DD; the tail below 2^-900 scaled and rounded once), and the threshold
+//   compared with the exact beta·x, as the spec's formula does.
+// Error (double): bound 0.5 ulp + 2^-11 ulp, any beta (the binary64 form it replaces erred by
+//   1.44 ulp with beta = 1 and 2.27 with beta = 0.75, over the spec's strict 1).
 void softplus(std::span<const float> x, std::span<float> out, float beta = 1.0f,
               float threshold = std::numeric_limits<float>::infinity());
 void softplus(std::span<const double> x, std::span<double> out, double beta = 1.0,
@@ -139,11 +146,13 @@ void relu(std::span<const float> x, std::span<float> out);
 void relu(std::span<const double> x, std::span<double> out);
 
 // elu(x) = x if x > 0, else alpha·(e^x - 1).
-// Method: x > 0 ? x : alpha·expm1(x) (expm1 keeps full relative accuracy near 0).
-// Range: all x, any alpha. elu(-inf) = -alpha, elu(±0) = ±0·alpha (expm1(-0) = -0, so
-//   elu(-0) = -0 for alpha > 0), NaN -> NaN.
-// Error (double): exact for x > 0; for x <= 0 bound 2 ulp with alpha = 1 (expm1; the product
-//   is exact), 3 ulp otherwise (one product more); observed 0.76 ulp (alpha = 1).
+// Method: x > 0 ? x : alpha·expm1(x) (expm1 keeps full relative accuracy near 0). float: in
+//   binary64. double: expm1 in double-double (2^-66; x < -40: -1 + e^x), times alpha as an
+//   exact significand and a power of two, rounded once (subnormal results included).
+// Range: all x, any alpha >= 0. elu(-inf) = -alpha; an exact zero (elu(±0), or alpha = 0) is
+//   +0, as the reference rounds exact zeros; NaN -> NaN.
+// Error (double): exact for x > 0; otherwise bound 0.5 ulp + 2^-13 ulp (the binary64 form it
+//   replaces erred by up to 3 ulp with alpha != 1, over the spec's strict 1).
 void elu(std::span<const float> x, std::span<float> out, float alpha = 1.0f);
 void elu(std::span<const double> x, std::span<double> out, double alpha = 1.0);
 
@@ -238,7 +247,9 @@ void crelu(std::span<const float> x, Shape shape, std::span<float> out);
 void crelu(std::span<const double> x, Shape shape, std::span<double> out);
 
 // srelu(x) = t_r + a_r·(x - t_r) if x >= t_r; x if t_l < x < t_r; t_l + a_l·(x - t_l) if
-// x <= t_l. All four parameters required and finite, t_l <= t_r (else std::invalid_argument).
+// x <= t_l, tested in that order (so any t_l, t_r: with t_l > t_r, x >= t_r takes the right
+// branch and t_r > x takes the left one). All four parameters required and finite (else
+// std::invalid_argument).
 // Method: x - t exactly as a double-double (TwoSum), a·(x - t) as four exact products
 // (Dekker), and the exact sum of those and t rounded once (Shewchuk's expansion arithmetic,
 // impl/src/dd.cpp round_sum), so that cancellation costs nothing: srelu(4.857142857142857)
@@ -350,8 +361,12 @@ void logsigmoid(std::span<const double> x, std::span<double> out);
 // exp(hi + lo) = exp(hi)·(1 + lo)); s = Σ_{j != k} e_j by compensated summation, so that the
 // row sum is 1 + s and log Σ e_j = log1p(s) keeps its accuracy when one logit dominates.
 // Non-finite rows: a NaN anywhere in a row makes the whole row's result NaN; a row all -inf
-// and a row containing +inf are indeterminate (inf - inf in the shift) and give NaN for
-// softmax and log_softmax, as the max-shifted formula does in PyTorch and NumPy.
+// gives NaN (z - m = -inf + inf) for softmax and log_softmax; a row containing +inf gives NaN
+// for every softmax entry (e^(z - m) is NaN at the +inf entries, and so is their sum), and for
+// log_softmax the spec's (z - m) - log(k) - log1p(s/k) entry by entry: NaN at the +inf entries,
+// -inf at the others (the golden vectors' values).
+// double: every step in double-double (z_j - m exact, exp 2^-103, log1p 2^-92, sums and
+// quotients 2^-104), rounded once; float: in binary64 as described below.
 
 // softmax: out_ij = e^(z_ij) / Σ_k e^(z_ik).
 // Method: e_j / (1 + s), with 1 + s carried exactly (TwoSum) and its low part folded into the
@@ -360,28 +375,29 @@ void logsigmoid(std::span<const double> x, std::span<double> out);
 //   rounded one (one exp more per entry). Logits any distance apart are fine
 //   ([1e4, 0, -1e4] -> [1, 0, 0]); a -inf entry gives exactly +0; an all-equal row gives
 //   exactly 1/c (s = c - 1 exactly). In place allowed.
-// Error (double): bound 9 ulp (e_j: exp 2u plus the rounding of the shift correction; s: the
-//   same 3u, weighted, plus the summation's u; the division and its correction 2u); observed
-//   2.73 ulp. The row sums to 1 within a few ulp.
+// Error (double): bound 0.5 ulp + 2^-38 ulp (double-double; the binary64 form it replaces
+//   erred by up to 2.73 ulp, over the spec's strict 2). The row sums to 1 within a few ulp.
 void softmax(std::span<const float> z, Shape shape, std::span<float> out);
 void softmax(std::span<const double> z, Shape shape, std::span<double> out);
 
 // log_softmax: out_ij = z_ij - log Σ_k e^(z_ik).
 // Method: (z_j - m) - log1p(s), the difference z_j - m carried exactly (hi + lo). Both terms
 //   are <= 0, so the subtraction does not cancel. log_softmax([0, -1e4]) = [-0, -1e4] (no NaN
-//   or inf); a -inf entry gives -inf. In place allowed.
-// Error (double): bound 8 ulp (log1p(s): log1p 2u plus the 4u of s with weight
-//   s/((1+s)·log1p(s)) <= 1; no cancellation; two roundings); observed 2.25 ulp.
+//   or inf; a zero result is -0 when s > 0, the exact value being negative); a -inf entry
+//   gives -inf. In place allowed.
+// Error (double): bound 0.5 ulp + 2^-38 ulp (double-double; the binary64 form it replaces
+//   erred by up to 2.25 ulp).
 void log_softmax(std::span<const float> z, Shape shape, std::span<float> out);
 void log_softmax(std::span<const double> z, Shape shape, std::span<double> out);
 
 // logsumexp: out_i = log Σ_j e^(z_ij), one value per row (out.size() == shape.n).
 // Method: m + log1p(s). A row all -inf gives -inf; a row containing +inf (and no NaN) gives
 //   +inf; NaN -> NaN.
-// Error (double): absolute error <= 7·2^-53·(|m| + log1p(s)) (bound: log1p(s) within 6u as for
-//   log_softmax, one addition); observed 1.34 ulp in that scale. Relative to the result this is
-//   amplified where m and log1p(s) cancel (m < 0 and the result near 0), which is the
-//   function's own condition number Σ_j softmax_j·|z_j| / |lse|.
+// Error (double): m + log1p(s) in double-double, rounded once: absolute error
+//   <= 2^-91·(|m| + log1p(s)) before the rounding, i.e. 0.5 ulp + 2^-38·(|m| + log1p(s))/|lse|
+//   ulp; the ratio is the function's own condition number Σ_j softmax_j·|z_j| / |lse| (large
+//   only where m < 0 and lse is near 0). The binary64 form it replaces erred by 2.2 ulp on the
+//   golden vectors (strict 2).
 void logsumexp(std::span<const float> z, Shape shape, std::span<float> out);
 void logsumexp(std::span<const double> z, Shape shape, std::span<double> out);
 

@@ -1,0 +1,219 @@
+// The golden-vector suite: every (function, format) the built-in implementation provides is run
+// over its golden vectors (case files, and the exhaustive 16-bit tables), each result measured
+// in ULPs against the exact value, and held to the spec's `strict` tolerance. Each row of the
+// measured table is printed and written to NNCONFORM_ULP_TABLE (Markdown) for the docs.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "nnconform/conformance/implementation.hpp"
+#include "nnconform/conformance/measure.hpp"
+#include "nnconform/ref/vectors.hpp"
+
+namespace nnconform::conformance {
+namespace {
+
+namespace fs = std::filesystem;
+using ref::Format;
+
+const ref::SpecSet& specs() {
+  static const ref::SpecSet s = ref::SpecSet::load(NNCONFORM_SPEC_DIR);
+  return s;
+}
+
+struct Row {
+  std::string function, format, implementation;
+  Score score;
+  std::size_t skipped = 0;
+  double tolerance = 0;
+};
+
+std::mutex rows_mutex;
+std::vector<Row>& rows() {
+  static std::vector<Row> r;
+  return r;
+}
+
+std::string describe_case(const ref::FunctionSpec& fn, const ref::Arguments& args, std::size_t element,
+                          const ref::FloatBits& got, const ref::FloatBits& want, double offset) {
+  std::ostringstream os;
+  for (const auto& in : fn.inputs) {
+    auto it = args.inputs.find(in.name);
+    if (it != args.inputs.end()) os << in.name << "=" << ref::describe(it->second) << " ";
+  }
+  for (const auto& [k, v] : args.params) os << k << "=" << v << " ";
+  os << "[" << element << "]: got " << ref::to_hex(got) << " (" << ref::to_shortest_decimal(got) << "), golden "
+     << ref::to_hex(want) << " with the exact value " << std::showpos << std::setprecision(3) << offset
+     << std::noshowpos << " ulp from it";
+  return os.str();
+}
+
+struct Target {
+  std::string function;
+  Format format;
+};
+
+// How gtest prints a parameter (instead of a dump of its bytes): "sigmoid_binary64".
+void PrintTo(const Target& target, std::ostream* os) {
+  *os << target.function << "_" << ref::name(target.format);
+}
+
+std::vector<Target> targets() {
+  std::vector<Target> out;
+  auto impl = make_builtin();
+  for (const auto& fn : specs().functions())
+    for (Format f : ref::kAllFormats)
+      if (impl->supports(fn, f)) out.push_back({fn.name, f});
+  return out;
+}
+
+class GoldenVectors : public ::testing::TestWithParam<Target> {};
+
+TEST_P(GoldenVectors, BuiltinMeetsStrict) {
+  const Target& target = GetParam();
+  const ref::FunctionSpec& fn = *specs().find(target.function);
+  auto impl = make_builtin();
+  auto strict = fn.tolerance.find("strict");
+  ASSERT_TRUE(strict != fn.tolerance.end() && strict->second.count(target.format))
+      << fn.name << " declares no strict tolerance for " << ref::name(target.format);
+  double tolerance = strict->second.at(target.format);
+
+  fs::path cases = fs::path(NNCONFORM_VECTOR_DIR) / ref::vector_file_path(fn, target.format, ref::VectorFileKind::cases);
+  ASSERT_TRUE(fs::exists(cases)) << cases << " is missing: run nnconform gen";
+  ref::VectorFile file = ref::read_vector_file(cases);
+  Row row{fn.name, std::string(ref::name(target.format)), impl->name(), {}, 0, tolerance};
+  for (const auto& c : file.cases) {
+    std::vector<ref::FloatBits> got;
+    try {
+      got = impl->compute(fn, target.format, c.args);
+    } catch (const Unsupported&) {
+      ++row.skipped;
+      continue;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << cases.string() << ":" << c.line << ": the implementation threw: " << e.what();
+      continue;
+    }
+    ASSERT_EQ(got.size(), c.expected.values.size()) << cases.string() << ":" << c.line << ": wrong number of outputs";
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ElementError e = measure(got[i], c.expected.values[i], c.offsets_ulps[i]);
+      row.score.add(e, tolerance, fn.signed_zero_significant, [&] {
+        return cases.filename().string() + ":" + std::to_string(c.line) + " " +
+               describe_case(fn, c.args, i, got[i], c.expected.values[i], c.offsets_ulps[i]);
+      });
+    }
+  }
+
+  fs::path table = fs::path(NNCONFORM_VECTOR_DIR) / ref::vector_file_path(fn, target.format, ref::VectorFileKind::exhaustive);
+  if (fs::exists(table)) {
+    ref::ExhaustiveTable t = ref::read_exhaustive_table(table);
+    const ref::InputSpec& in = fn.inputs.at(0);
+    for (std::size_t i = 0; i < ref::kExhaustiveEntries; ++i) {
+      ref::FloatBits x = t.input(i);
+      if (!x.is_nan() && in.domain && !in.domain->contains(x.to_double())) continue;
+      if (x.is_nan() && !in.nan_allowed) continue;
+      ref::Arguments args;
+      args.inputs[in.name] = ref::Tensor{{}, {x}, {}};
+      std::vector<ref::FloatBits> got;
+      try {
+        got = impl->compute(fn, target.format, args);
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << table.string() << " entry " << i << ": the implementation threw: " << e.what();
+        continue;
+      }
+      ElementError e = measure(got.at(0), t.outputs[i], t.offsets_ulps[i]);
+      row.score.add(e, tolerance, fn.signed_zero_significant, [&] {
+        return table.filename().string() + " " + describe_case(fn, args, 0, got[0], t.outputs[i], t.offsets_ulps[i]);
+      });
+    }
+  }
+
+  EXPECT_GT(row.score.count, 0u) << fn.name << " " << ref::name(target.format) << ": no case was run";
+  EXPECT_TRUE(row.score.passes()) << fn.name << " in " << ref::name(target.format) << ": " << row.score.over_tolerance
+                                  << " results over " << tolerance << " ulp, " << row.score.nan_mismatches << " NaN, "
+                                  << row.score.inf_mismatches << " inf, " << row.score.zero_sign_mismatches
+                                  << " signed-zero mismatches; first failures:\n"
+                                  << row.score.first_failures;
+  std::lock_guard<std::mutex> lock(rows_mutex);
+  rows().push_back(row);
+}
+
+std::string target_name(const ::testing::TestParamInfo<Target>& info) {
+  return info.param.function + "_" + std::string(ref::name(info.param.format));
+}
+
+INSTANTIATE_TEST_SUITE_P(Builtin, GoldenVectors, ::testing::ValuesIn(targets()), target_name);
+
+// Prints the measured rows and merges them into the Markdown table NNCONFORM_ULP_TABLE when the
+// suite ends. ctest runs each test in its own process (two at a time with -j2), so the table is
+// read, updated row by row (a row per function and format) and rewritten under an exclusive
+// lock, through a temporary file renamed over it: a run of any subset refreshes its own rows
+// and keeps the others.
+class TableWriter : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (rows().empty()) return;
+    std::map<std::pair<std::string, std::string>, std::string> table;
+    std::ostringstream printed;
+    for (const Row& r : rows()) {
+      std::ostringstream ulps, line;
+      ulps << std::fixed << std::setprecision(3) << r.score.max_ulps;
+      line << "| " << r.function << " | " << r.format << " | " << r.score.count << " | " << ulps.str() << " | "
+           << r.score.not_correctly_rounded << " | " << r.tolerance << " | " << (r.score.passes() ? "yes" : "**no**")
+           << " | " << r.skipped << " | " << (r.score.max_ulps > 0.5 ? r.score.worst.substr(0, 160) : "") << " |";
+      printed << line.str() << "\n";
+      table[{r.function, r.format}] = line.str();
+    }
+    const std::string header =
+        "| function | format | values | max ULP | not correctly rounded | strict | meets | cases refused | worst input |\n"
+        "|---|---|---:|---:|---:|---:|---|---:|---|\n";
+    std::cout << "\nBuilt-in implementation against the golden vectors (error in ULPs of the exact value):\n"
+              << header << printed.str();
+
+    const std::string path = NNCONFORM_ULP_TABLE;
+    const int lock = ::open((path + ".lock").c_str(), O_CREAT | O_RDWR, 0644);
+    if (lock >= 0) ::flock(lock, LOCK_EX);
+    {
+      std::ifstream in(path);
+      std::string line;
+      while (std::getline(in, line)) {  // rows: "| function | format | ..."; the header is skipped
+        if (line.rfind("| ", 0) != 0 || line.rfind("| function |", 0) == 0) continue;
+        std::istringstream cells(line.substr(2));
+        std::string function, format;
+        std::getline(cells, function, '|');
+        std::getline(cells, format, '|');
+        auto trim = [](std::string v) {
+          v.erase(0, v.find_first_not_of(' '));
+          v.erase(v.find_last_not_of(' ') + 1);
+          return v;
+        };
+        table.emplace(std::make_pair(trim(function), trim(format)), line);  // keeps this run's rows
+      }
+    }
+    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+    {
+      std::ofstream out(tmp);
+      out << header;
+      for (const auto& [key, line] : table) out << line << "\n";
+    }
+    std::filesystem::rename(tmp, path);
+    if (lock >= 0) {
+      ::flock(lock, LOCK_UN);
+      ::close(lock);
+    }
+  }
+};
+
+const auto* const table_writer = ::testing::AddGlobalTestEnvironment(new TableWriter);
+
+}  // namespace
+}  // namespace nnconform::conformance
