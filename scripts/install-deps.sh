@@ -10,6 +10,8 @@ packages=(
   # The Python adapters of nnconform check (adapters/python); the test suite checks SciPy's.
   # python3-torch (about 180 packages) is installed by scripts/check-peers.sh when it runs.
   python3-numpy python3-scipy python3-sklearn
+  # impl/simd: Highway's runtime dispatch (libquadmath, for the correctly rounded tier, comes with GCC).
+  libhwy-dev
 )
 
 missing=()

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "nnconform/conformance/simd_implementation.hpp"
 #include "nnconform/conformance/subprocess.hpp"
 #include "nnconform/ref/mpfr_value.hpp"
 
@@ -433,6 +434,7 @@ std::string default_runner_path() {
 
 std::unique_ptr<BatchImplementation> open_implementation(const std::string& spec, const ProcessOptions& options) {
   if (spec == "builtin") return in_process(make_builtin());
+  if (auto simd = make_simd(spec)) return in_process(std::move(simd));  // simd, simd-cr, simd@TARGET
   if (spec.rfind("lib:", 0) == 0) {
     std::string path = spec.substr(4);
     std::error_code ec;

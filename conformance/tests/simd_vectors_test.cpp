@@ -1,0 +1,228 @@
+// The SIMD kernels (impl/simd) against the golden vectors, in every dispatch target this CPU
+// supports (the portable EMU128 fallback included), in both tiers: each (implementation,
+// function, format) is held to the spec's `strict` tolerance, and the correctly rounded tier's
+// float activations to 0.5 ulp (exact).
+//
+// Each case runs as the vectors give it (one element: the kernels' tail path), and the
+// unary activations run a second time with all their cases in one array starting at an odd
+// offset (every length from 1 to past a vector's width, so the full-vector path, unaligned
+// loads and the tail are all exercised), and once more in place.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "nnconform/conformance/implementation.hpp"
+#include "nnconform/conformance/measure.hpp"
+#include "nnconform/conformance/simd_implementation.hpp"
+#include "nnconform/impl/simd.hpp"
+#include "nnconform/ref/vectors.hpp"
+
+namespace nnconform::conformance {
+namespace {
+
+namespace fs = std::filesystem;
+using ref::Format;
+
+const ref::SpecSet& specs() {
+  static const ref::SpecSet s = ref::SpecSet::load(NNCONFORM_SPEC_DIR);
+  return s;
+}
+
+// Parsed once per file: every implementation reads the same vectors.
+const ref::VectorFile& vectors(const ref::FunctionSpec& fn, Format f) {
+  static std::map<std::string, ref::VectorFile> cache;
+  fs::path p = fs::path(NNCONFORM_VECTOR_DIR) / ref::vector_file_path(fn, f, ref::VectorFileKind::cases);
+  auto it = cache.find(p.string());
+  if (it == cache.end()) it = cache.emplace(p.string(), ref::read_vector_file(p)).first;
+  return it->second;
+}
+
+// The functions whose float results the correctly rounded tier rounds correctly.
+bool cr_function(const std::string& f) {
+  return f == "sigmoid" || f == "tanh" || f == "silu" || f == "swish" || f == "softplus" || f == "elu" || f == "mish";
+}
+
+struct Target {
+  std::string implementation, function;
+  Format format;
+};
+
+std::vector<Target> targets() {
+  std::vector<std::string> impls = {"simd", "simd-cr"};
+  for (const auto& t : simd_targets()) {
+    impls.push_back("simd@" + t);
+    impls.push_back("simd-cr@" + t);
+  }
+  std::vector<Target> out;
+  for (const auto& name : impls) {
+    auto impl = make_simd(name);
+    bool cr = name.rfind("simd-cr", 0) == 0;
+    for (const auto& fname : simd_functions()) {
+      const ref::FunctionSpec* fn = specs().find(fname);
+      if (!fn) continue;
+      for (Format f : {Format::binary32, Format::binary64}) {
+        if (cr && !(f == Format::binary32 && cr_function(fname))) continue;  // same code as the fast tier
+        if (impl->supports(*fn, f)) out.push_back({name, fname, f});
+      }
+    }
+  }
+  return out;
+}
+
+std::string describe(const ref::Arguments& args, std::size_t element, const ref::FloatBits& got,
+                     const ref::FloatBits& want, double offset) {
+  std::ostringstream os;
+  for (const auto& [name, t] : args.inputs)
+    if (t.values.size() == 1 || element < t.values.size())
+      os << name << "=" << ref::describe(t.values.size() == 1 ? t : ref::Tensor{{}, {t.values[element]}, {}}) << " ";
+  for (const auto& [k, v] : args.params) os << k << "=" << v << " ";
+  os << "[" << element << "]: got " << ref::to_hex(got) << ", golden " << ref::to_hex(want) << " (exact " << std::showpos
+     << std::setprecision(3) << offset << std::noshowpos << " ulp from it)";
+  return os.str();
+}
+
+class SimdVectors : public ::testing::TestWithParam<Target> {};
+
+TEST_P(SimdVectors, MeetsStrict) {
+  const Target& target = GetParam();
+  const ref::FunctionSpec& fn = *specs().find(target.function);
+  auto impl = make_simd(target.implementation);
+  ASSERT_TRUE(impl) << target.implementation;
+  auto strict = fn.tolerance.find("strict");
+  ASSERT_TRUE(strict != fn.tolerance.end() && strict->second.count(target.format));
+  const bool exact = target.implementation.rfind("simd-cr", 0) == 0;
+  const double tolerance = exact ? 0.5 : strict->second.at(target.format);
+  const ref::VectorFile& file = vectors(fn, target.format);
+
+  Score score;
+  std::size_t run = 0, skipped = 0;
+  // Unary activations, batched: cases grouped by their parameters.
+  const bool unary = fn.inputs.size() == 1 && fn.inputs[0].name == "x";
+  std::map<std::map<std::string, std::string>, std::vector<const ref::VectorCase*>> groups;
+  for (const auto& c : file.cases) {
+    std::vector<ref::FloatBits> got;
+    try {
+      got = impl->compute(fn, target.format, c.args);
+    } catch (const Unsupported&) {
+      ++skipped;
+      continue;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << file.path << ":" << c.line << ": threw " << e.what();
+      continue;
+    }
+    ++run;
+    if (unary) groups[c.args.params].push_back(&c);
+    ASSERT_EQ(got.size(), c.expected.values.size()) << file.path << ":" << c.line;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ElementError e = measure(got[i], c.expected.values[i], c.offsets_ulps[i]);
+      score.add(e, tolerance, fn.signed_zero_significant, [&] {
+        return std::to_string(c.line) + " " + describe(c.args, i, got[i], c.expected.values[i], c.offsets_ulps[i]);
+      });
+    }
+  }
+  for (const auto& [params, cases] : groups) {
+    // One array: a junk first element (odd offset), then every case.
+    ref::Arguments batch;
+    batch.params = params;
+    ref::Tensor& x = batch.inputs["x"];
+    x.values.push_back(cases.front()->args.inputs.at("x").values.at(0));
+    for (const auto* c : cases) x.values.push_back(c->args.inputs.at("x").values.at(0));
+    x.shape = {x.values.size()};
+    auto got = impl->compute(fn, target.format, batch);
+    ASSERT_EQ(got.size(), x.values.size());
+    for (std::size_t j = 0; j < cases.size(); ++j) {
+      const auto* c = cases[j];
+      ElementError e = measure(got[j + 1], c->expected.values[0], c->offsets_ulps[0]);
+      score.add(e, tolerance, fn.signed_zero_significant, [&] {
+        return "batched " + std::to_string(c->line) + " " +
+               describe(c->args, 0, got[j + 1], c->expected.values[0], c->offsets_ulps[0]);
+      });
+    }
+  }
+  EXPECT_GT(run, 0u) << "no case was run (" << skipped << " unsupported)";
+  EXPECT_TRUE(score.passes()) << target.implementation << " " << fn.name << " " << ref::name(target.format) << ": "
+                              << score.over_tolerance << " of " << score.count << " results over " << tolerance
+                              << " ulp (max " << score.max_ulps << "), " << score.nan_mismatches << " NaN, "
+                              << score.inf_mismatches << " inf, " << score.zero_sign_mismatches
+                              << " signed-zero mismatches; first failures:\n"
+                              << score.first_failures;
+  std::cout << "[simd] " << target.implementation << " " << fn.name << " " << ref::name(target.format) << ": "
+            << score.count << " values, max " << std::fixed << std::setprecision(3) << score.max_ulps << " ulp, "
+            << score.not_correctly_rounded << " not correctly rounded, " << skipped << " cases unsupported\n";
+}
+
+std::string target_name(const ::testing::TestParamInfo<Target>& info) {
+  std::string s = info.param.implementation + "_" + info.param.function + "_" + std::string(ref::name(info.param.format));
+  for (char& ch : s)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(Simd, SimdVectors, ::testing::ValuesIn(targets()), target_name);
+
+// In place and every length around the vector width: the result of element i must not depend
+// on where it sits in the array (bitwise), in every target.
+TEST(SimdKernels, LengthsOffsetsAndInPlaceAgreeBitwise) {
+  std::vector<std::string> ts = simd_targets();
+  ASSERT_FALSE(ts.empty());
+  std::vector<float> base;
+  for (int i = 0; i < 64; ++i) base.push_back(static_cast<float>((i * 7919 % 257) - 128) / 9.0f);
+  for (const auto& t : ts) {
+    simd::force_target(t);
+    for (std::size_t len = 1; len <= 40; ++len)
+      for (std::size_t off = 0; off < 3; ++off) {
+        std::span<const float> in(base.data() + off, len);
+        std::vector<float> whole(len), one(1), inplace(in.begin(), in.end());
+        simd::sigmoid(in, std::span<float>(whole));
+        simd::sigmoid(std::span<const float>(inplace), std::span<float>(inplace));
+        for (std::size_t i = 0; i < len; ++i) {
+          simd::sigmoid(in.subspan(i, 1), std::span<float>(one));
+          ASSERT_EQ(whole[i], one[0]) << t << " len " << len << " off " << off << " i " << i;
+          ASSERT_EQ(inplace[i], one[0]) << t << " in place, len " << len;
+        }
+        std::vector<double> ind(in.begin(), in.end()), outd(len);
+        simd::softmax(std::span<const double>(ind), simd::Shape{1, len}, std::span<double>(outd));
+        double sum = 0;
+        for (double v : outd) sum += v;
+        ASSERT_NEAR(sum, 1.0, 1e-14) << t << " softmax row of " << len;
+      }
+  }
+  simd::force_target("");
+}
+
+TEST(SimdKernels, ForcedTargetIsReported) {
+  for (const auto& t : simd_targets()) {
+    simd::force_target(t);
+    EXPECT_EQ(simd::current_target(), t);
+  }
+  simd::force_target("");
+  EXPECT_THROW(simd::force_target("NO_SUCH_TARGET"), std::invalid_argument);
+  simd::force_target("");
+  auto all = simd_targets();
+  EXPECT_TRUE(std::find(all.begin(), all.end(), "EMU128") != all.end() || std::find(all.begin(), all.end(), "SCALAR") != all.end())
+      << "the scalar fallback is not compiled";
+}
+
+TEST(SimdKernels, BadShapesThrowNamingTheFunction) {
+  std::vector<float> x(6), y(5);
+  EXPECT_THROW(simd::sigmoid(std::span<const float>(x), std::span<float>(y)), std::invalid_argument);
+  try {
+    simd::softmax(std::span<const float>(x), simd::Shape{4, 2}, std::span<float>(x));
+    ADD_FAILURE() << "no throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("nnconform::simd::softmax: ", 0), 0u) << e.what();
+  }
+  std::vector<std::int64_t> t = {0, 5};
+  std::vector<float> out(1);
+  EXPECT_THROW(simd::cross_entropy(std::span<const float>(x), std::span<const std::int64_t>(t), simd::Shape{2, 3},
+                                   std::span<float>(out)),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace nnconform::conformance
