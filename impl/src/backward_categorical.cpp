@@ -22,7 +22,9 @@ const DD kLn2{0x1.62e42fefa39efp-1, 0x1.abc9e3b39803fp-56};
 template <class T>
 std::vector<double> row_of(std::span<const T> v, std::size_t i, std::size_t c) {
   std::vector<double> r(c);
-  for (std::size_t j = 0; j < c; ++j) r[j] = static_cast<double>(v[i * c + j]);
+  // + 0.0: a -0 entry is the number 0 (a probability's gradient at 0 is the limit from inside
+  // [0, 1], not the one a signed zero's 1/-0 would give).
+  for (std::size_t j = 0; j < c; ++j) r[j] = static_cast<double>(v[i * c + j]) + 0.0;
   return r;
 }
 
@@ -172,9 +174,23 @@ void categorical_impl(std::span<const T> y, std::span<const T> q, Shape shape, s
         qk[j] = dw::less(u, eps) ? mk(eps) : ((u - one_m_eps).hi > 0 ? one_m_eps : u);
         if (!clipped[j]) B = B + yr[j];
       }
+      // d/dq is homogeneous of degree -1 in q: evaluated on the row scaled by 2^-e (its largest
+      // entry in [1, 2), exact) so that products of tiny entries do not underflow (0/0), and
+      // scaled back; a NaN label makes the row's gradient NaN (the spec's sums over y).
+      double qmax = 0;
+      for (double v : qr) qmax = std::max(qmax, std::fabs(v));
+      const int e = qmax > 0 && std::isfinite(qmax) ? dw::exponent_of(qmax) : 0;
+      // B q_j - Q y_j = (B q_j - Q_kept y_j) - Q_clipped y_j: the first difference vanishes
+      // exactly where the kept entries are proportional to their labels, so that the clipped
+      // entries' share (possibly 2^-1000 of the terms) is not lost in it.
+      DD Qkept{0.0, 0.0}, Qclip{0.0, 0.0};
+      for (std::size_t j = 0; j < c; ++j) (clipped[j] ? Qclip : Qkept) = (clipped[j] ? Qclip : Qkept) + std::ldexp(qr[j], -e);
+      const DD Qs = dw::ldexp(Q, -e);
       for (std::size_t j = 0; j < c; ++j) {
-        if (yr[j] == 0 || clipped[j]) gq[j] = B / Q;
-        else gq[j] = (B * qr[j] - Q * yr[j]) / (Q * qr[j]);
+        const double qs = std::ldexp(qr[j], -e);
+        if (std::isnan(Y.hi)) gq[j] = mk(kNaN);
+        else if (yr[j] == 0 || clipped[j]) gq[j] = dw::ldexp(B / Qs, -e);
+        else gq[j] = dw::ldexp(((B * qs - Qkept * yr[j]) - Qclip * yr[j]) / (Qs * qs), -e);
         gy[j] = -dw::log(qk[j]);
       }
     } else {
@@ -250,12 +266,20 @@ void log_loss_impl(std::span<const T> y, std::span<const T> q, Shape shape, std:
       Qc = Qc + qc[j];
       Y = Y + yr[j];
     }
+    // d/dq is homogeneous of degree -1 in the clipped row: evaluate it on the row scaled by
+    // 2^-e (its largest entry in [1, 2), exact), so that products of tiny (subnormal) entries
+    // neither underflow nor give 0/0, and scale back by 2^-e when rounding.
+    double qmax = 0;
+    for (std::size_t j = 0; j < c; ++j) qmax = std::max(qmax, std::fabs(qc[j].hi));
+    const int e = qmax > 0 && std::isfinite(qmax) ? dw::exponent_of(qmax) : 0;
+    const DD Qs = dw::ldexp(Qc, -e);
     for (std::size_t j = 0; j < c; ++j) {
       DD vq;
+      const DD qs = dw::ldexp(qc[j], -e);
       if (clipped[j]) vq = mk(0.0);
-      else if (yr[j] == 0) vq = Y / Qc;
-      else vq = (Y * qc[j] - Qc * yr[j]) / (Qc * qc[j]);
-      if (!dq.empty()) dq[i * c + j] = bw::round_to<T>(bw::times(vq, gi, scale));
+      else if (yr[j] == 0) vq = Y / Qs;
+      else vq = (Y * qs - Qs * yr[j]) / (Qs * qs);
+      if (!dq.empty()) dq[i * c + j] = bw::round_to<T>(dw::ldexp(bw::times(vq, gi, scale), -e));
       if (!dy.empty()) dy[i * c + j] = bw::round_to<T>(bw::times(-bw::log_ratio(qc[j], Qc), gi, scale));
     }
   }
@@ -297,7 +321,7 @@ void cross_entropy_dist_impl(std::span<const T> p, std::span<const T> q, Shape s
   for (std::size_t i = 0; i < shape.n; ++i) {
     const double gi = bw::upstream(g, red, i);
     for (std::size_t j = 0; j < shape.c; ++j) {
-      const double pv = p[i * shape.c + j], qv = q[i * shape.c + j];
+      const double pv = static_cast<double>(p[i * shape.c + j]) + 0.0, qv = static_cast<double>(q[i * shape.c + j]) + 0.0;  // -0 is 0
       if (!dp.empty()) dp[i * shape.c + j] = bw::round_to<T>(bw::times(base_div(-dw::log(mk(qv)), base), gi, scale));
       if (!dq.empty()) {
         const DD v = pv == 0 ? (std::isnan(qv) ? mk(kNaN) : mk(0.0)) : -(mk(pv) / qv);
@@ -323,7 +347,7 @@ void kl_impl(std::span<const T> p, std::span<const T> q, Shape shape, std::span<
   for (std::size_t i = 0; i < shape.n; ++i) {
     const double gi = bw::upstream(g, red, i);
     for (std::size_t j = 0; j < shape.c; ++j) {
-      const double pv = p[i * shape.c + j], qv = q[i * shape.c + j];
+      const double pv = static_cast<double>(p[i * shape.c + j]) + 0.0, qv = static_cast<double>(q[i * shape.c + j]) + 0.0;  // -0 is 0
       DD vp, vq;
       if (o.p_is_log) {
         const DD pp = dw::exp(mk(pv));

@@ -111,9 +111,18 @@ void mape_impl(std::span<const T> y, std::span<const T> yhat, std::span<const T>
   bw::check_param(fn, "epsilon", o.epsilon, 0, false, kInf, true);
   bw::check_param(fn, "scale", o.scale, 0, true, kInf, true);
   const double eps = static_cast<T>(o.epsilon), sc = o.scale;
-  elementwise<T>(fn, "y", y, "yhat", yhat, g, dy, dyhat, r, [&](double a, double b, std::size_t) {
+  detail::check_same_length(fn, "y", y.size(), "yhat", yhat.size());
+  bw::check_out(fn, "dy", dy.size(), y.size());
+  bw::check_out(fn, "dyhat", dyhat.size(), y.size());
+  bw::check_upstream_reduced(fn, r, g.size(), y.size());
+  const DD reduction_scale = bw::scale_of(r, mk(static_cast<double>(y.size())));
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    const double a = y[i], b = yhat[i];
     const double ay = std::fabs(a);
-    const DD s = sign_diff(a, b) * sc;
+    // scale times g and the reduction's 1/N, applied before the division by |y| (and y |y|), so
+    // that a gradient in range does not overflow on the way (1/|y| of a tiny y, over a mean).
+    const DD f = bw::times(mk(sc), bw::upstream(g, r, i), reduction_scale);
+    const DD s = sign_diff(a, b) * f;
     // d/dy: scale sign(y - yhat) (|y| >= eps ? yhat / (y |y|) : 1 / eps)
     // yhat / (y |y|), with y = ys 2^e (ys in [1, 2)) so that y^2 neither overflows nor
     // underflows, scaled back at the end (rounded once); y |y| at y = 0 is +0 (the reference has
@@ -127,9 +136,10 @@ void mape_impl(std::span<const T> y, std::span<const T> yhat, std::span<const T>
       const double as = std::ldexp(a, -e), bs = std::ldexp(b, -eb);
       dya = dw::ldexp(s * (mk(bs) / as / std::fabs(as)), eb - 2 * e);
     }
-    const DD dyh = sign_diff(b, a) * sc / std::max(ay, eps);
-    return Pair{std::isnan(a) ? mk(kNaN) : dya, std::isnan(a) ? mk(kNaN) : dyh};
-  });
+    const DD dyh = sign_diff(b, a) * f / std::max(ay, eps);
+    if (!dy.empty()) dy[i] = bw::round_to<T>(std::isnan(a) ? mk(kNaN) : dya);
+    if (!dyhat.empty()) dyhat[i] = bw::round_to<T>(std::isnan(a) ? mk(kNaN) : dyh);
+  }
 }
 
 template <class T>
@@ -236,12 +246,15 @@ void cosine_impl(std::span<const T> y, std::span<const T> yhat, Shape shape, std
   const std::size_t c = shape.c;
   const double eps = epsilon;
   for (std::size_t i = 0; i < shape.n; ++i) {
-    // With epsilon = 0 the loss is homogeneous of degree 0 in y and in yhat: scale each row into
-    // [1, 2) (exact), and d/dyhat scales by the inverse of yhat's factor.
+    // Each row is scaled into [1, 2) (exact): y = 2^ey a, yhat = 2^eh b. Where a squared norm is
+    // at least epsilon (compared on the scaled sum against epsilon 2^-2e, exact unless far from
+    // the boundary), its norm is 2^e sqrt(sum), else sqrt(epsilon); the gradients are then the
+    // scaled rows' formulas times a power of two (applied once, when rounding), so that neither
+    // the squares of huge entries overflow nor products of tiny ones underflow.
     auto exp_of = [&](std::span<const T> v) {
       double mx = 0;
       for (std::size_t j = 0; j < c; ++j) mx = std::max(mx, std::fabs(static_cast<double>(v[i * c + j])));
-      return (eps == 0 && mx > 0 && std::isfinite(mx)) ? dw::exponent_of(mx) : 0;
+      return (mx > 0 && std::isfinite(mx)) ? dw::exponent_of(mx) : 0;
     };
     const int ey = exp_of(y), eh = exp_of(yhat);
     std::vector<double> a(c), b(c);
@@ -254,9 +267,11 @@ void cosine_impl(std::span<const T> y, std::span<const T> yhat, Shape shape, std
       Y2 = Y2 + dw::two_prod(a[j], a[j]);
       H2 = H2 + dw::two_prod(b[j], b[j]);
     }
-    const bool ay = !dw::less(Y2, eps), ah = !dw::less(H2, eps);  // sum >= eps: the sum's gradient
-    const DD MY = ay ? Y2 : mk(eps), MH = ah ? H2 : mk(eps);
-    const DD norm = dw::sqrt(MY) * dw::sqrt(MH);
+    // sum >= eps: the sum's gradient
+    const bool ay = !dw::less(Y2, std::ldexp(eps, -2 * ey)), ah = !dw::less(H2, std::ldexp(eps, -2 * eh));
+    const DD sY = ay ? dw::sqrt(Y2) : dw::sqrt(mk(eps)), sH = ah ? dw::sqrt(H2) : dw::sqrt(mk(eps));
+    const int kY = ay ? ey : 0, kH = ah ? eh : 0;  // the true norms are 2^k sY, 2^k sH
+    const DD norm = sY * sH;
     const double gi = bw::upstream(g, r, i);
     for (std::size_t j = 0; j < c; ++j) {
       // y_j H2 - A yhat_j = sum_l yhat_l (y_j yhat_l - yhat_j y_l) and yhat_j Y2 - A y_j =
@@ -270,12 +285,14 @@ void cosine_impl(std::span<const T> y, std::span<const T> yhat, Shape shape, std
         sy = sy - det * a[l];
       }
       if (!dy.empty()) {
-        const DD v = ay ? -(sy / (MY * norm)) : -(mk(b[j]) / norm);
-        dy[i * c + j] = bw::round_to<T>(dw::ldexp(bw::times(v, gi, scale), -ey));
+        const DD v = ay ? -(sy / (Y2 * norm)) : -(mk(b[j]) / norm);
+        const int e = ay ? eh - ey - kH : eh - kH;
+        dy[i * c + j] = bw::round_to<T>(dw::ldexp(bw::times(v, gi, scale), e));
       }
       if (!dyhat.empty()) {
-        const DD v = ah ? -(sh / (MH * norm)) : -(mk(a[j]) / norm);
-        dyhat[i * c + j] = bw::round_to<T>(dw::ldexp(bw::times(v, gi, scale), -eh));
+        const DD v = ah ? -(sh / (H2 * norm)) : -(mk(a[j]) / norm);
+        const int e = ah ? ey - eh - kY : ey - kY;
+        dyhat[i * c + j] = bw::round_to<T>(dw::ldexp(bw::times(v, gi, scale), e));
       }
     }
   }
@@ -303,6 +320,7 @@ void bce_impl(std::span<const T> y, std::span<const T> p, std::span<const T> w, 
   const double eps = epsilon;
   const DD one_m_eps = kOne - mk(eps);
   elementwise<T>(fn, "y", y, "p", p, g, dy, dp, r, [&](double yv, double pv, std::size_t i) {
+    pv += 0.0;  // a -0 probability is 0: the gradient there is the limit from inside [0, 1]
     const double wi = w.empty() ? 1.0 : static_cast<double>(w[i]);
     if (std::isnan(yv) || std::isnan(pv) || std::isnan(wi)) return Pair{mk(kNaN), mk(kNaN)};
     DD pc = mk(pv);
@@ -324,10 +342,16 @@ void bce_impl(std::span<const T> y, std::span<const T> p, std::span<const T> w, 
     DD d;
     if (clipped) d = mk(0.0);
     else {
-      const DD t1 = (yv == 0 || lp_clamped) ? mk(0.0) : mk(yv) / pc;
+      // y / pc of two tiny values: scaled alike first (exact), so that neither is subnormal
+      const int es = yv > 0 && yv < 0x1p-900 && pc.hi > 0 && pc.hi < 0x1p-900 ? 1000 : 0;
+      const DD t1 = (yv == 0 || lp_clamped) ? mk(0.0) : mk(std::ldexp(yv, es)) / dw::ldexp(pc, es);
       const DD t2 = (yv == 1 || lq_clamped) ? mk(0.0) : dw::two_sum(1.0, -yv) / qc;
-      if (yv != 0 && yv != 1 && !lp_clamped && !lq_clamped && pc.hi > 0 && qc.hi > 0)
-        d = (mk(yv) - pc) / (pc * qc);  // y/pc - (1 - y)/(1 - pc) over one denominator
+      if (yv != 0 && yv != 1 && !lp_clamped && !lq_clamped && pc.hi > 0 && qc.hi > 0) {
+        // y/pc - (1 - y)/(1 - pc) over one denominator; a tiny pc (and y) scaled by 2^1000 in
+        // numerator and denominator alike (exact), so that pc (1 - pc) is not subnormal
+        const int es = pc.hi < 0x1p-900 ? 1000 : 0;
+        d = (mk(std::ldexp(yv, es)) - dw::ldexp(pc, es)) / (dw::ldexp(pc, es) * qc);
+      }
       else
         d = t1 - t2;
     }
@@ -404,6 +428,7 @@ void balanced_impl(std::span<const T> y, std::span<const T> p, std::span<const T
   const double a = alpha;
   const DD oma = dw::two_sum(1.0, -a);
   elementwise<T>(fn, "y", y, "p", p, g, dy, dp, r, [&](double yv, double pv, std::size_t) {
+    pv += 0.0;  // a -0 probability is 0: the gradient there is the limit from inside [0, 1]
     if (std::isnan(yv) || std::isnan(pv)) return Pair{mk(kNaN), mk(kNaN)};
     const DD omy = dw::two_sum(1.0, -yv), omp = dw::two_sum(1.0, -pv);
     // d/dp = (1 - a)(1 - y)/(1 - p) - a y / p, one denominator when both terms are present
@@ -412,7 +437,11 @@ void balanced_impl(std::span<const T> y, std::span<const T> p, std::span<const T
     if (t1 && t2 && pv > 0x1p-900 && pv < 1 && yv > 0x1p-900)  // no product underflows
       d = (oma * omy * pv - omp * dw::two_prod(a, yv)) / (omp * pv);
     else
-      d = (t1 ? oma * omy / omp : mk(0.0)) - (t2 ? mk(yv) / pv * a : mk(0.0));
+      // y / p of two tiny values: scaled alike first (exact), so that neither is subnormal
+      d = (t1 ? oma * omy / omp : mk(0.0)) -
+          (t2 ? (yv < 0x1p-900 && pv > 0 && pv < 0x1p-900 ? mk(std::ldexp(yv, 1000)) / std::ldexp(pv, 1000)
+                                                            : mk(yv) / pv) * a
+              : mk(0.0));
     // d/dy = (1 - a) log(1 - p) - a log p = a log((1 - p)/p) + (1 - 2a) log1p(-p) inside (0, 1)
     DD l;
     if (pv == 0) l = a > 0 ? mk(kInf) : mk(0.0);
@@ -433,6 +462,7 @@ void focal_impl(std::span<const T> y, std::span<const T> p, std::span<const T> g
   const double al = static_cast<T>(o.alpha), ga = static_cast<T>(o.gamma);
   const bool logits = o.from_logits;
   elementwise<T>(fn, "y", y, "p", p, g, dy, dp, r, [&](double yv, double pv, std::size_t) {
+    pv += 0.0;  // a -0 probability is 0: the gradient there is the limit from inside [0, 1]
     if (std::isnan(yv) || std::isnan(pv)) return Pair{mk(kNaN), mk(kNaN)};
     const DD omy = dw::two_sum(1.0, -yv);
     const DD prob = logits ? sigmoid(pv) : mk(pv);
@@ -461,10 +491,17 @@ void focal_impl(std::span<const T> y, std::span<const T> p, std::span<const T> g
       else if (logits) r1 = times_scaled(mg1, ce * dw::two_sum(1.0, -2 * yv) * sigmoid(pv) * sigmoid(-pv) * ga);
       else r1 = times_scaled(mg1, ce * dw::two_sum(1.0, -2 * yv) * ga);
     }
+    // d ce / dp, for a tiny p held as dce·2^dce_k (y/p may exceed DBL_MAX while M^gamma y/p,
+    // the gradient, does not).
     DD dce;
+    int dce_k = 0;
     if (logits) dce = omy * sigmoid(pv) - sigmoid(-pv) * yv;
-    else dce = (yv == 1 ? mk(0.0) : omy / dw::two_sum(1.0, -pv)) - (yv == 0 ? mk(0.0) : mk(yv) / pv);
-    const DD gp = A * (r1 + times_scaled(mg, dce));
+    else {
+      dce_k = pv > 0 && pv < 0x1p-900 && yv != 0 ? 200 : 0;
+      dce = (yv == 1 ? mk(0.0) : dw::ldexp(omy / dw::two_sum(1.0, -pv), -dce_k)) -
+            (yv == 0 ? mk(0.0) : mk(yv) / std::ldexp(pv, dce_k));
+    }
+    const DD gp = A * (r1 + (dce_k == 0 ? times_scaled(mg, dce) : dw::ldexp(times_scaled(mg, dce), dce_k)));
     // d/dy
     DD r2 = mk(0.0);
     if (!(ga == 0 || m0)) r2 = times_scaled(mg1, ce * (om - prob) * ga);

@@ -349,6 +349,20 @@ class MachineT {
     Value a, b;
     if (need_a) a = eval(*e.args[1], fn, env);
     if (need_b) b = eval(*e.args[2], fn, env);
+    // A NaN condition selects neither branch, but the result still has the branches' shape
+    // (a scalar NaN condition over vector branches is a vector of NaN): evaluate an unselected
+    // branch for its length only, and let one that is invalid there count as a scalar.
+    bool any_nan = std::any_of(c.conditions.begin(), c.conditions.end(), [](Truth t) { return t == Truth::NaN; });
+    if (any_nan) {
+      try {
+        if (!need_a) a = eval(*e.args[1], fn, env);
+      } catch (const EvalError&) {
+      }
+      try {
+        if (!need_b) b = eval(*e.args[2], fn, env);
+      } catch (const EvalError&) {
+      }
+    }
     std::size_t n = std::max({c.size(), a.size(), b.size()});
     bool vec = c.vector || a.vector || b.vector;
     for (const Value* v : {&c, &a, &b})

@@ -35,7 +35,9 @@
 //   spec domain (as the forward functions).
 // * Special values: NaN in gives NaN out; at +-inf the specs' limits (sigmoid'(+-inf) = 0,
 //   silu'(+inf) = 1, ...); a gradient that is infinite where the loss is (d/dp of
-//   binary_cross_entropy at p = 0, y > 0) is +-inf.
+//   binary_cross_entropy at p = 0, y > 0) is +-inf. A -0 probability (p, q of the losses and
+//   divergences) is the number 0: the gradient there is the limit from inside [0, 1] (-inf for
+//   d/dp of binary_cross_entropy at p = -0, y > 0, not the +inf of a signed 1/-0).
 //
 // ---------------------------------------------------------------------------------------------
 // Method and error (both formats)
@@ -64,8 +66,12 @@
 //     except results in the double subnormal range (softmax 1.42 ulp, sparse/categorical
 //     cross-entropy 0.91 ulp: an e^(z - m) rounded into the subnormals before its product) and
 //     two known limits: cosine_proximity rows whose entries lie more than ~2^1000 apart lose
-//     accuracy in subnormal results (the row is scaled as a whole), and focal_loss from logits
-//     at |p| near DBL_MAX overflows an intermediate (inf where the gradient is ~1e308).
+//     accuracy in subnormal results (the row is scaled as a whole; with epsilon > 0 too, since
+//     the gradient-vectors suite), and focal_loss from logits at |p| near DBL_MAX overflows an
+//     intermediate (inf where the gradient is ~1e308).
+//   * the gradient golden vectors (conformance/tests/gradient_vectors_test.cpp): every function,
+//     gradient and format within the spec's strict tolerance, except where the golden value
+//     differs by convention (docs/gradient-ulp-table.md lists them).
 // Bad-input, NaN, limit and convention checks: impl/tests/backward_properties_test.cpp;
 // finite-difference agreement of every function: impl/tests/backward_fd_test.cpp.
 //
