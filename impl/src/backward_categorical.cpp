@@ -230,7 +230,7 @@ void sparse_impl(std::span<const std::int64_t> t, std::span<const T> q, Shape sh
       }
     } else {
       for (std::size_t j = 0; j < c; ++j) {
-        const DD v = j == ti ? -(kOne / row[ti]) : (std::isnan(row[ti]) ? mk(kNaN) : mk(0.0));
+        const DD v = j == ti ? -(kOne / row[ti]) : mk(0.0);  // the row's other entries: 0, as the formula
         dq[i * c + j] = bw::round_to<T>(bw::times(v, gi, scale));
       }
     }

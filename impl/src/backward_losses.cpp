@@ -535,7 +535,7 @@ void multilabel_impl(std::span<const T> y, std::span<const T> s, Shape shape, st
       else if (sv >= 0) d = dw::two_sum(1.0, -yv) - sigmoid(-sv);
       else d = sigmoid(sv) - yv;
       if (!ds.empty()) ds[i * shape.c + j] = bw::round_to<T>(bw::times(d, gi, scale));
-      if (!dy.empty()) dy[i * shape.c + j] = bw::round_to<T>(bw::times(mk(std::isnan(yv) ? kNaN : -sv), gi, scale));
+      if (!dy.empty()) dy[i * shape.c + j] = bw::round_to<T>(bw::times(mk(-sv), gi, scale));  // -s/C: y is not read
     }
   }
 }

@@ -164,6 +164,12 @@ struct Sample {
   std::size_t index = 0;  // position in the batch
 };
 
+bool has_nan(const Sample& s) {
+  for (const auto& [name, v] : s.scalars)
+    if (v.is_nan()) return true;
+  return false;
+}
+
 }  // namespace
 
 // What evaluate_gradient asks of evaluate_impl: the gradient formula instead of the forward
@@ -534,6 +540,16 @@ EvalResult Reference::evaluate_impl(const FunctionSpec& fn, Format format, const
     auto values = ziv(
         [&](Machine& m, mpfr_prec_t p) {
           if (!gradient) return m.call(fn, env_for(m, s, p)).reals;
+          // NaN in, NaN out, for the gradients of elementwise functions too: where the function
+          // is NaN at a sample (a NaN input, by default) it has no derivative, even where the
+          // formula does not read the NaN input (BCE's d/dy does not read y). Rows keep their
+          // formula's entries (the gradient of a row loss at a finite entry of a row holding a
+          // NaN elsewhere is what the formula gives, as in the frameworks' autograd).
+          if (s.rows.empty() && has_nan(s)) {
+            Value forward = m.call(fn, env_for(m, s, p));
+            if (std::any_of(forward.reals.begin(), forward.reals.end(), [](const Interval& x) { return x.nan; }))
+              return std::vector<Interval>(1, Interval::nan_value(p));
+          }
           Value v = m.call_with(fn, env_for(m, s, p), gradient->formula->expr.get());
           if (fn.reduction && reduction != "none") {
             Interval divisor = gradient_divisor(m, p);

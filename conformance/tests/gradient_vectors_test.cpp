@@ -1,0 +1,205 @@
+// The gradient golden-vector suite: every gradient file of vectors/
+// (<family>/<function>/grad_<input>/<format>.txt) is run through the built-in backward pass
+// (impl/ backward.hpp, through conformance/src/builtin_backward.cpp), each value measured in ULPs
+// against the exact gradient and held to the spec's `strict` tolerance for that format. Every
+// gradient file must be covered: a (function, input) the built-in backward lacks is a failure.
+// The measured table is printed and written as Markdown to NNCONFORM_GRADIENT_ULP_TABLE.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <tuple>
+
+#include "nnconform/conformance/builtin_backward.hpp"
+#include "nnconform/conformance/measure.hpp"
+#include "nnconform/ref/vectors.hpp"
+
+namespace nnconform::conformance {
+namespace {
+
+namespace fs = std::filesystem;
+using ref::Format;
+
+const ref::SpecSet& specs() {
+  static const ref::SpecSet s = ref::SpecSet::load(NNCONFORM_SPEC_DIR);
+  return s;
+}
+
+// One gradient file.
+struct GradientTarget {
+  std::string function;
+  std::string wrt;
+  Format format = Format::binary64;
+  std::string path;  // relative to the vector tree
+};
+
+// How gtest prints a parameter (instead of a dump of its bytes): "sigmoid_x_binary64".
+void PrintTo(const GradientTarget& target, std::ostream* os) {
+  *os << target.function << "_" << target.wrt << "_" << ref::name(target.format);
+}
+
+// Every <family>/<function>/grad_<input>/<format>.txt of the tree, sorted.
+std::vector<GradientTarget> gradient_targets() {
+  std::vector<GradientTarget> out;
+  for (const std::string& rel : ref::list_tree_files(NNCONFORM_VECTOR_DIR)) {
+    fs::path p(rel);
+    if (p.extension() != ".txt") continue;
+    std::string dir = p.parent_path().filename().string();
+    if (dir.rfind("grad_", 0) != 0) continue;
+    auto format = ref::parse_format(p.stem().string());
+    if (!format) continue;
+    out.push_back({p.parent_path().parent_path().filename().string(), dir.substr(5), *format, rel});
+  }
+  return out;
+}
+
+struct Row {
+  std::string function, wrt, format;
+  Score score;
+  double tolerance = 0;
+};
+
+std::mutex rows_mutex;
+std::vector<Row>& rows() {
+  static std::vector<Row> r;
+  return r;
+}
+
+std::string describe_case(const ref::FunctionSpec& fn, const ref::Arguments& args, std::size_t element,
+                          const ref::FloatBits& got, const ref::FloatBits& want, double offset) {
+  std::ostringstream os;
+  std::vector<std::string> names;
+  for (const auto& in : fn.inputs) names.push_back(in.name);
+  names.push_back("g");
+  for (const auto& name : names) {
+    auto it = args.inputs.find(name);
+    if (it == args.inputs.end()) continue;
+    std::string text = ref::describe(it->second);
+    if (text.size() > 120) text = text.substr(0, 117) + "...";
+    os << name << "=" << text << " ";
+  }
+  for (const auto& [k, v] : args.params) os << k << "=" << v << " ";
+  os << "[" << element << "]: got " << ref::to_hex(got) << " (" << ref::to_shortest_decimal(got) << "), golden "
+     << ref::to_hex(want) << " with the exact value " << std::showpos << std::setprecision(3) << offset
+     << std::noshowpos << " ulp from it";
+  return os.str();
+}
+
+class GradientVectors : public ::testing::TestWithParam<GradientTarget> {};
+
+TEST_P(GradientVectors, BuiltinBackwardMeetsStrict) {
+  const GradientTarget& target = GetParam();
+  const ref::FunctionSpec* found = specs().find(target.function);
+  ASSERT_NE(found, nullptr) << target.path << ": no spec for " << target.function;
+  const ref::FunctionSpec& fn = *found;
+  ASSERT_TRUE(fn.gradients.count(target.wrt)) << target.path << ": " << fn.name << " has no gradient for " << target.wrt;
+  ASSERT_TRUE(builtin_has_gradient(fn.name, target.wrt))
+      << "the built-in backward has no d" << fn.name << "/d" << target.wrt << " (" << target.path << ")";
+  auto strict = fn.tolerance.find("strict");
+  ASSERT_TRUE(strict != fn.tolerance.end() && strict->second.count(target.format))
+      << fn.name << " declares no strict tolerance for " << ref::name(target.format);
+  const double tolerance = strict->second.at(target.format);
+
+  fs::path file_path = fs::path(NNCONFORM_VECTOR_DIR) / target.path;
+  ref::VectorFile file = ref::read_vector_file(file_path);
+  ASSERT_EQ(file.header.gradient, target.wrt) << file_path << ": header says gradient " << file.header.gradient;
+  ASSERT_EQ(file.header.function, fn.name);
+  ASSERT_EQ(file.header.format, target.format);
+
+  Row row{fn.name, target.wrt, std::string(ref::name(target.format)), {}, tolerance};
+  std::size_t threw = 0;
+  for (const auto& c : file.cases) {
+    std::vector<ref::FloatBits> got;
+    try {
+      got = builtin_gradient(fn, target.wrt, target.format, c.args);
+    } catch (const std::exception& e) {
+      if (++threw <= 5)
+        ADD_FAILURE() << file_path.string() << ":" << c.line << ": the built-in backward threw: " << e.what();
+      continue;
+    }
+    ASSERT_EQ(got.size(), c.expected.values.size())
+        << file_path.string() << ":" << c.line << ": " << got.size() << " gradient values, the golden file has "
+        << c.expected.values.size();
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      const std::size_t k = i;
+      ElementError e = measure(got[i], c.expected.values[k], c.offsets_ulps[k]);
+      row.score.add(e, tolerance, fn.signed_zero_significant, [&] {
+        return target.path + ":" + std::to_string(c.line) + " " +
+               describe_case(fn, c.args, i, got[i], c.expected.values[k], c.offsets_ulps[k]);
+      });
+    }
+  }
+  EXPECT_EQ(threw, 0u) << threw << " cases threw";
+  EXPECT_GT(row.score.count, 0u) << target.path << ": no value was checked";
+  EXPECT_TRUE(row.score.passes()) << "d" << fn.name << "/d" << target.wrt << " in " << ref::name(target.format)
+                                  << ": " << row.score.over_tolerance << " values over " << tolerance << " ulp, "
+                                  << row.score.nan_mismatches << " NaN, " << row.score.inf_mismatches << " inf, "
+                                  << row.score.zero_sign_mismatches << " signed-zero mismatches; first failures:\n"
+                                  << row.score.first_failures;
+  std::lock_guard<std::mutex> lock(rows_mutex);
+  rows().push_back(row);
+}
+
+std::string target_name(const ::testing::TestParamInfo<GradientTarget>& info) {
+  return info.param.function + "_" + info.param.wrt + "_" + std::string(ref::name(info.param.format));
+}
+
+INSTANTIATE_TEST_SUITE_P(Builtin, GradientVectors, ::testing::ValuesIn(gradient_targets()), target_name);
+
+// The suite must see the gradient files at all (an empty instantiation would pass silently).
+TEST(GradientVectorsCoverage, EveryGradientFormulaHasFilesAndABackward) {
+  auto targets = gradient_targets();
+  ASSERT_FALSE(targets.empty()) << "no gradient file under " << NNCONFORM_VECTOR_DIR;
+  for (const auto& fn : specs().functions())
+    for (const auto& [wrt, formula] : fn.gradients)
+      for (Format f : ref::kAllFormats) {
+        bool has_file = std::any_of(targets.begin(), targets.end(), [&](const GradientTarget& t) {
+          return t.function == fn.name && t.wrt == wrt && t.format == f;
+        });
+        if (!has_file) continue;  // formats the generator writes no file for are not scored
+        EXPECT_TRUE(builtin_has_gradient(fn.name, wrt)) << "no built-in backward for d" << fn.name << "/d" << wrt;
+      }
+}
+
+// Prints the measured table and writes it as Markdown when the suite ends.
+class GradientTableWriter : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (rows().empty()) return;
+    std::sort(rows().begin(), rows().end(), [](const Row& a, const Row& b) {
+      auto rank = [](const std::string& f) {
+        return f == "binary64" ? 0 : f == "binary32" ? 1 : f == "binary16" ? 2 : 3;
+      };
+      return std::make_tuple(a.function, a.wrt, rank(a.format)) < std::make_tuple(b.function, b.wrt, rank(b.format));
+    });
+    std::ostringstream md;
+    md << "| function | d/d input | format | values | max ULP | not correctly rounded | strict | meets | worst input |\n"
+       << "|---|---|---|---:|---:|---:|---:|---|---|\n";
+    for (const Row& r : rows()) {
+      std::ostringstream ulps;
+      if (std::isinf(r.score.max_ulps))
+        ulps << "inf";
+      else
+        ulps << std::fixed << std::setprecision(3) << r.score.max_ulps;
+      std::string worst = r.score.max_ulps > 0.5 ? r.score.worst.substr(0, 200) : "";
+      std::replace(worst.begin(), worst.end(), '|', '/');
+      md << "| " << r.function << " | " << r.wrt << " | " << r.format << " | " << r.score.count << " | " << ulps.str()
+         << " | " << r.score.not_correctly_rounded << " | " << r.tolerance << " | "
+         << (r.score.passes() ? "yes" : "**no**") << " | " << worst << " |\n";
+    }
+    std::cout << "\nBuilt-in backward against the gradient golden vectors (error in ULPs of the exact value):\n"
+              << md.str();
+    std::ofstream(NNCONFORM_GRADIENT_ULP_TABLE) << md.str();
+  }
+};
+
+const auto* const gradient_table_writer = ::testing::AddGlobalTestEnvironment(new GradientTableWriter);
+
+}  // namespace
+}  // namespace nnconform::conformance
