@@ -556,35 +556,6 @@ void ReluFamily(int op, const T* x, T* y, size_t n, double param) {
   }
 }
 
-void UnaryF32(int op, const float* x, float* y, size_t n, double param, bool cr) {
-  using namespace nnconform::simd::cr;
-  switch (op) {
-    // sigmoid, tanh, silu, elu: plain binary64 (above), the exp polynomial of degree 8 in the
-    // fast tier; degree 11 in the correctly rounded tier, whose binary64 value then errs by
-    // < 2^-46 relative (truncation 2^-45.5·|q|/(1 + q) plus a few u), 32 times inside the
-    // rounding test's 2^-41.
-    case kSigmoid:
-      if (cr) LoopF32(x, y, n, SigmoidFastOp<11>{}, &sigmoid_cr, param);
-      else LoopF32(x, y, n, SigmoidFastOp<8>{}, nullptr, param);
-      break;
-    case kTanh:
-      if (cr) LoopF32(x, y, n, TanhFastOp<11>{}, &tanh_cr, param);
-      else LoopF32(x, y, n, TanhFastOp<8>{}, nullptr, param);
-      break;
-    case kSilu:
-      if (cr) LoopF32(x, y, n, SiluFastOp<11>{}, &silu_cr, param);
-      else LoopF32(x, y, n, SiluFastOp<8>{}, nullptr, param);
-      break;
-    case kSoftplus: LoopF32(x, y, n, SoftplusOp<11>{}, cr ? &softplus_cr : nullptr, param); break;
-    case kElu:
-      if (cr) LoopF32(x, y, n, EluFastOp<11>{param}, &elu_cr, param);
-      else LoopF32(x, y, n, EluFastOp<8>{param}, nullptr, param);
-      break;
-    case kMish: LoopF32(x, y, n, MishOp<11>{}, cr ? &mish_cr : nullptr, param); break;
-    default: ReluFamily<float>(op, x, y, n, param);
-  }
-}
-
 void UnaryF64(int op, const double* x, double* y, size_t n, double param) {
   switch (op) {
     case kSigmoid: LoopF64(x, y, n, SigmoidOp<13>{}); break;
@@ -719,6 +690,61 @@ void ScalarRowFallback(int mode, const T* z, size_t c, T* y) {
   if (mode == kLogsumexp) impl::logsumexp(in, impl::Shape{1, c}, std::span<T>(y, 1));
 }
 
+#if HWY_NATIVE_FMA && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
+// The float32 fast tier on float lanes (targets with an FMA: AVX2, AVX-512).
+#undef NNCONFORM_SIMD_FLOAT_NATIVE
+#define NNCONFORM_SIMD_FLOAT_NATIVE 1
+#include "float_native-inl.h"
+#else
+#undef NNCONFORM_SIMD_FLOAT_NATIVE
+#define NNCONFORM_SIMD_FLOAT_NATIVE 0
+#endif
+
+#undef NNC_FAST_F32
+#if NNCONFORM_SIMD_FLOAT_NATIVE
+// Runs the float-lane kernel; the vectors it leaves take the binary64 one.
+template <class Native, class Wide>
+HWY_INLINE void FastNativeF32(const float* x, float* y, size_t n, const Native& native, const Wide& wide, double param) {
+  fnative::Loop(x, y, n, native, [&](const float* xs, float* ys, size_t m) { LoopF32(xs, ys, m, wide, nullptr, param); });
+}
+#define NNC_FAST_F32(native, wide) FastNativeF32(x, y, n, native, wide, param)
+#else
+#define NNC_FAST_F32(native, wide) LoopF32(x, y, n, wide, nullptr, param)
+#endif
+
+void UnaryF32(int op, const float* x, float* y, size_t n, double param, bool cr) {
+  using namespace nnconform::simd::cr;
+  switch (op) {
+    // sigmoid, tanh, silu, elu: plain binary64 (above), the exp polynomial of degree 8 in the
+    // fast tier; degree 11 in the correctly rounded tier, whose binary64 value then errs by
+    // < 2^-46 relative (truncation 2^-45.5·|q|/(1 + q) plus a few u), 32 times inside the
+    // rounding test's 2^-41.
+    // The fast tier on float lanes where the target has an FMA (float_native-inl.h); a vector
+    // it leaves (subnormal results) goes to the binary64 form.
+    case kSigmoid:
+      if (cr) LoopF32(x, y, n, SigmoidFastOp<11>{}, &sigmoid_cr, param);
+      else NNC_FAST_F32(fnative::Sigmoid{}, SigmoidFastOp<8>{});
+      break;
+    case kTanh:
+      if (cr) LoopF32(x, y, n, TanhFastOp<11>{}, &tanh_cr, param);
+      else NNC_FAST_F32(fnative::Tanh{}, TanhFastOp<8>{});
+      break;
+    case kSilu:
+      if (cr) LoopF32(x, y, n, SiluFastOp<11>{}, &silu_cr, param);
+      else NNC_FAST_F32(fnative::Silu{}, SiluFastOp<8>{});
+      break;
+    case kSoftplus: LoopF32(x, y, n, SoftplusOp<11>{}, cr ? &softplus_cr : nullptr, param); break;
+    case kElu:
+      if (cr) LoopF32(x, y, n, EluFastOp<11>{param}, &elu_cr, param);
+      else if (param > 0 && param <= 0x1p100) NNC_FAST_F32(fnative::Elu{static_cast<float>(param)}, EluFastOp<8>{param});
+      else LoopF32(x, y, n, EluFastOp<8>{param}, nullptr, param);
+      break;
+    case kMish: LoopF32(x, y, n, MishOp<11>{}, cr ? &mish_cr : nullptr, param); break;
+    default: ReluFamily<float>(op, x, y, n, param);
+  }
+}
+
+
 // softmax, log_softmax and logsumexp of float rows, fast: binary64 sums of ExpFast(z - m)
 // (z - m is exact in binary64 for float z and m whose exponents differ by < 29, and errs by
 // < 2^-53·|m| otherwise, where e^(z - m) is far below any float result), one division or one
@@ -787,6 +813,9 @@ bool RowsFloatFast(int mode, const float* z, size_t n, size_t c, float* out) {
 template <class T>
 void Rows(int mode, const T* z, const int64_t* t, size_t n, size_t c, T* out, double* ce) {
   if constexpr (sizeof(T) == sizeof(float)) {
+#if NNCONFORM_SIMD_FLOAT_NATIVE
+    if (fnative::Rows(mode, z, n, c, out)) return;
+#endif
     if (RowsFloatFast(mode, z, n, c, out)) return;
   }
   const DD d;

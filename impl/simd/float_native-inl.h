@@ -1,0 +1,381 @@
+// The float32 fast tier on float lanes (16 per vector on AVX-512, 8 on AVX2), for targets with
+// a fused multiply-add. A fragment of kernels.cpp: included inside its per-target namespace
+// (once per Highway target, hence no include guard), after the binary64 kernels it falls back to.
+//
+// Why float-float: `strict` is 1 ulp for sigmoid, tanh and elu. A float evaluation rounds at
+// every step (2^-24 each), and sums like 1 + e^-x lose the low bits of e^-x; the plain formula
+// errs by 1.5-3 ulp. Here each quantity that is later divided or cancelled is carried as an
+// unevaluated sum hi + lo of two floats, and the result is rounded once at the end.
+//
+// e^z (Exp): z = k·ln2 + r, k = round(z·log2e) by the 1.5·2^23 trick (the FMA rounds z·log2e
+// + 1.5·2^23 to an integer; its low bits also give 2^k by a shift). h = z - k·LN2_HI is exact
+// (LN2_HI has 15 significant bits, |k| <= 151, Sterbenz), c = k·LN2_LO - zl (zl: an optional low
+// part of z), r = fl(h - c), and
+//     e^z = 2^k·(1 + h + t),  t = r²·Q(r) - c,
+// Q the degree-5 binary32 minimax of (e^r - 1 - r)/r² on [-0.3467, 0.3467] (impl/simd/
+// exp_poly.sollya; supnorm of r²·Q - (e^r - 1 - r): 2^-32.2). t errs by <= 2^-28 (its own
+// rounding) + 2^-28 (Q's Horner roundings times r²) + 2^-27.8 (r's rounding times d(r²Q)/dr) +
+// 2^-32.2: |error of h + t| < 2^-26.2, i.e. < 2^-25.7 relative to 1 + h + t >= 0.7.
+//
+// DivFF (nh + nl)/(dh + dl): q = nh·fl(1/dh), the residual nh - q·dh exact (FMA), corrected by
+// nl - q·dl and one more multiplication by 1/dh: the quotient of the pairs up to 3·2^-28 of the
+// numerator's size, then one rounding.
+//
+// Resulting bounds (first order, not machine-checked; the exhaustive binary32 sweeps measure the
+// actual maximum, docs/sweeps/binary32/): sigmoid, tanh, elu < 0.5 + 0.3 (exp) + 0.25 (pairs)
+// ulp; silu adds one exact product; softmax and log_softmax < 1.3 ulp (strict: 2).
+//
+// Lanes whose result would be subnormal (sigmoid, silu: x < -87) are rare in practice; a vector
+// holding one goes to the binary64 kernel of the same function (0.5 ulp, nothing flushed).
+namespace fnative {
+
+using DF32 = hn::ScalableTag<float>;
+using VF32 = hn::Vec<DF32>;
+using DI32 = hn::RebindToSigned<DF32>;
+
+constexpr float kLog2eF = 0x1.715476p+0f;
+constexpr float kShifter = 0x1.8p23f;      // 1.5·2^23: adding it rounds to an integer
+constexpr float kLn2HiF = 0x1.62e4p-1f;    // 15 significant bits: k·kLn2HiF is exact
+constexpr float kLn2LoF = 0x1.7f7d1cp-20f;  // ln2 - kLn2HiF, rounded (its error ·151 < 2^-36)
+
+struct ExpSplit {
+  VF32 k;  // k as a float
+  VF32 s;  // 2^k
+  VF32 h;  // exact part of the reduced argument
+  VF32 t;  // e^(h + small) - 1 - h
+};
+
+// e^(z + zl) = s·(1 + h + t), for z in [-87.3, 88.7] (2^k normal). NaN in z gives NaN in h, t.
+HWY_INLINE ExpSplit Exp(DF32 d, VF32 z, VF32 zl) {
+  const VF32 shifter = hn::Set(d, kShifter);
+  const VF32 km = hn::MulAdd(z, hn::Set(d, kLog2eF), shifter);  // 1.5·2^23 + k
+  const VF32 k = hn::Sub(km, shifter);
+  const DI32 di;
+  // km's significand holds 2^22 + k: adding 127 - 2^22 and shifting the low 9 bits into the
+  // exponent field gives 2^k for k in [-126, 127].
+  const VF32 s = hn::BitCast(d, hn::ShiftLeft<23>(hn::Add(hn::BitCast(di, km), hn::Set(di, 127 - (1 << 22)))));
+  const VF32 h = hn::NegMulAdd(k, hn::Set(d, kLn2HiF), z);
+  const VF32 c = hn::MulSub(k, hn::Set(d, kLn2LoF), zl);
+  const VF32 r = hn::Sub(h, c);
+  VF32 q = hn::Set(d, 0x1.a262bp-13f);
+  q = hn::MulAdd(q, r, hn::Set(d, 0x1.6d2e0ep-10f));
+  q = hn::MulAdd(q, r, hn::Set(d, 0x1.110ff4p-7f));
+  q = hn::MulAdd(q, r, hn::Set(d, 0x1.555502p-5f));
+  q = hn::MulAdd(q, r, hn::Set(d, 0x1.555556p-3f));
+  q = hn::MulAdd(q, r, hn::Set(d, 0.5f));
+  return {k, s, h, hn::MulSub(hn::Mul(r, r), q, c)};
+}
+
+// (nh + nl)/(dh + dl), rounded about once; dh > 0 normal.
+HWY_INLINE VF32 DivFF(DF32 d, VF32 nh, VF32 nl, VF32 dh, VF32 dl) {
+  const VF32 inv = hn::Div(hn::Set(d, 1.0f), dh);
+  const VF32 q = hn::Mul(nh, inv);
+  VF32 rho = hn::NegMulAdd(q, dh, nh);  // exact: q is within 2 ulp of nh/dh
+  rho = hn::NegMulAdd(q, dl, hn::Add(rho, nl));
+  return hn::MulAdd(rho, inv, q);
+}
+
+// 1 + h + t as a normalized pair w + wl (w = fl(1 + h + t), |wl| <= ulp(w)/2 + 2^-28): 1 + h
+// split exactly (Fast2Sum), its error plus t added, and that sum split again. DivFF's first-order
+// correction needs |wl| << w: with t left in the low part (up to 0.07) it would err by 2^-11.
+struct OnePlus {
+  VF32 w, wl;
+};
+HWY_INLINE OnePlus OnePlusHT(DF32 d, const ExpSplit& e) {
+  const VF32 one = hn::Set(d, 1.0f);
+  const VF32 w0 = hn::Add(one, e.h);
+  const VF32 e0 = hn::Add(hn::Sub(e.h, hn::Sub(w0, one)), e.t);
+  const VF32 w = hn::Add(w0, e0);
+  return {w, hn::Sub(e0, hn::Sub(w, w0))};
+}
+
+// 1 + s·(w + wl) as Dh + Dl: Dh = fl(1 + s·w), whose error the FMA recovers exactly (1 - Dh is
+// exact for Dh in [1, 2]).
+struct Pair32 {
+  VF32 h, l;
+};
+HWY_INLINE Pair32 OnePlusScaled(DF32 d, VF32 s, const OnePlus& p) {
+  const VF32 one = hn::Set(d, 1.0f);
+  const VF32 dh = hn::MulAdd(s, p.w, one);
+  return {dh, hn::MulAdd(s, p.wl, hn::MulAdd(s, p.w, hn::Sub(one, dh)))};
+}
+
+// sigmoid: with e = e^-|x| = s·(w + wl), D = 1 + e:
+//   x >= 0: 1/D;   x < 0: e/D = s·(w + wl)/D  (s scales exactly: the result is normal).
+struct Sigmoid {
+  static constexpr float kSlowBelow = -87.0f;  // sigmoid(x) is subnormal below about -87.3
+  HWY_INLINE VF32 operator()(DF32 d, VF32 x) const {
+    // -|x| clamped to -87 (e^-87 is below half an ulp of 1): NaN stays NaN (x86 max returns
+    // its second operand when one is NaN).
+    const VF32 z = hn::Max(hn::Set(d, kSlowBelow), hn::Or(x, hn::SignBit(d)));
+    const ExpSplit e = Exp(d, z, hn::Zero(d));
+    const OnePlus p = OnePlusHT(d, e);
+    const Pair32 D = OnePlusScaled(d, e.s, p);
+    const auto neg = hn::Lt(x, hn::Zero(d));
+    const VF32 v = DivFF(d, hn::IfThenElse(neg, p.w, hn::Set(d, 1.0f)), hn::IfThenElseZero(neg, p.wl), D.h, D.l);
+    return hn::IfThenElse(neg, hn::Mul(v, e.s), v);
+  }
+};
+
+// silu = x·sigmoid(x): x >= 0: x/D; x < 0: s·x·(w + wl)/D, x·w split exactly by the FMA.
+struct Silu {
+  static constexpr float kSlowBelow = -87.0f;
+  HWY_INLINE VF32 operator()(DF32 d, VF32 x) const {
+    const VF32 z = hn::Max(hn::Set(d, kSlowBelow), hn::Or(x, hn::SignBit(d)));
+    const ExpSplit e = Exp(d, z, hn::Zero(d));
+    const OnePlus p = OnePlusHT(d, e);
+    const Pair32 D = OnePlusScaled(d, e.s, p);
+    const auto neg = hn::Lt(x, hn::Zero(d));
+    const VF32 xw = hn::Mul(x, p.w);
+    const VF32 xwl = hn::MulAdd(x, p.wl, hn::MulSub(x, p.w, xw));
+    const VF32 v = DivFF(d, hn::IfThenElse(neg, xw, x), hn::IfThenElseZero(neg, xwl), D.h, D.l);
+    // silu(x) rounds to x from 88 on (and x/D would make inf - inf at +inf); its sign is x's,
+    // -0 included.
+    const VF32 y = hn::IfThenElse(neg, hn::Mul(v, e.s), hn::IfThenElse(hn::Gt(x, hn::Set(d, 88.0f)), x, v));
+    return hn::CopySign(y, x);
+  }
+};
+
+// tanh|x| = (1 - e)/(1 + e), e = e^-2|x| = s·(w + wl), |x| clamped to 9.5 (tanh rounds to 1
+// from 9.01). 1 - e = 2 - D exactly in its high part (D in [1, 2]); but where k = 0 (|x| <=
+// 0.173) the cancellation would cost relative accuracy, and there 1 - e = -(h + t) directly
+// (h = -2|x| exact).
+struct Tanh {
+  static constexpr float kSlowBelow = -std::numeric_limits<float>::infinity();  // never slow
+  HWY_INLINE VF32 operator()(DF32 d, VF32 x) const {
+    const VF32 a = hn::Min(hn::Abs(x), hn::Set(d, 9.5f));
+    const VF32 z = hn::Mul(a, hn::Set(d, -2.0f));
+    const ExpSplit e = Exp(d, z, hn::Zero(d));
+    const OnePlus p = OnePlusHT(d, e);
+    const Pair32 D = OnePlusScaled(d, e.s, p);
+    // k = 0: N = -h - t by Fast2Sum (|h| >= |t|: t ~ h²/2 there).
+    const VF32 a2 = hn::Neg(e.h);
+    const VF32 n0h = hn::Sub(a2, e.t);
+    const VF32 n0l = hn::Sub(hn::Sub(a2, n0h), e.t);
+    const auto k0 = hn::Eq(e.s, hn::Set(d, 1.0f));
+    const VF32 nh = hn::IfThenElse(k0, n0h, hn::Sub(hn::Set(d, 2.0f), D.h));
+    const VF32 nl = hn::IfThenElse(k0, n0l, hn::Neg(D.l));
+    const VF32 y = DivFF(d, nh, nl, D.h, D.l);
+    return hn::CopySign(hn::IfThenElse(hn::IsNaN(x), x, y), x);
+  }
+};
+
+// elu = x > 0 ? x : alpha·(e^x - 1), alpha > 0. e^x - 1 = s·(w + wl) - 1: s·w - 1 by Fast2Sum
+// (|s·w| <= 1; s·w exact), or h + t where k = 0 (no cancellation to undo). x clamped to -25
+// (e^-25 < 2^-36: alpha·(e^x - 1) rounds as alpha·(-1) does, to within 2^-36).
+struct Elu {
+  static constexpr float kSlowBelow = -std::numeric_limits<float>::infinity();
+  float alpha;
+  HWY_INLINE VF32 operator()(DF32 d, VF32 x) const {
+    const VF32 one = hn::Set(d, 1.0f);
+    const VF32 z = hn::Max(hn::Set(d, -25.0f), hn::Min(hn::Zero(d), x));  // NaN kept (second operand)
+    const ExpSplit e = Exp(d, z, hn::Zero(d));
+    const OnePlus p = OnePlusHT(d, e);
+    const VF32 sw = hn::Mul(e.s, p.w);
+    const VF32 mh = hn::Sub(sw, one);
+    const VF32 ml = hn::MulAdd(e.s, p.wl, hn::Sub(sw, hn::Add(mh, one)));
+    const VF32 m0h = hn::Add(e.h, e.t);
+    const VF32 m0l = hn::Sub(e.t, hn::Sub(m0h, e.h));
+    const auto k0 = hn::Eq(e.s, one);
+    const VF32 yh = hn::IfThenElse(k0, m0h, mh), yl = hn::IfThenElse(k0, m0l, ml);
+    const VF32 va = hn::Set(d, alpha);
+    // e^x - 1 <= 0 keeps its sign: -0 in, -0 out.
+    const VF32 y = hn::Or(hn::MulAdd(va, yh, hn::Mul(va, yl)), hn::SignBit(d));
+    return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), x, y);
+  }
+};
+
+// Runs op over x; a vector with a lane below Op::kSlowBelow goes to `slow` (the binary64 kernel).
+template <class Op, class Slow>
+HWY_INLINE void Loop(const float* x, float* y, size_t n, const Op& op, const Slow& slow) {
+  const DF32 d;
+  const size_t N = hn::Lanes(d);
+  const VF32 below = hn::Set(d, Op::kSlowBelow);
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const VF32 v = hn::LoadU(d, x + i);
+    if (HWY_UNLIKELY(!hn::AllFalse(d, hn::Lt(v, below)))) {
+      slow(x + i, y + i, N);
+      continue;
+    }
+    hn::StoreU(op(d, v), d, y + i);
+  }
+  if (i < n) {
+    HWY_ALIGN float buf[kMaxLanes] = {};
+    std::memcpy(buf, x + i, (n - i) * sizeof(float));
+    const VF32 v = hn::Load(d, buf);
+    if (!hn::AllFalse(d, hn::Lt(v, below))) {
+      slow(x + i, y + i, n - i);
+      return;
+    }
+    hn::Store(op(d, v), d, buf);
+    std::memcpy(y + i, buf, (n - i) * sizeof(float));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows (softmax, log_softmax, logsumexp) on float lanes. Per row:
+//   1. the maximum m (rows with a NaN, an infinity or |z| >= 2^100 go to the scalar kernel);
+//   2. z - m = dh + dl exactly (TwoSum), e = e^(dh + dl) = s·(wh + wlo), the pair normalized;
+//      S = sum of s·wh in binary64 plus sum of s·wlo (each < 2^-24 of its term) in float:
+//      S errs by < 2^-25.5 relative (the exp error; the sums add < n·2^-53);
+//   3. softmax: e_i = fl(s·wh) stored in pass 2, then out_i = e_i·(1/S) with 1/S as a float pair:
+//      < 0.8 (e_i) + 0.3 (S) + 0.5 ulp = 1.6 ulp. log_softmax: (dh - Lh) + (dl - Ll), L = log S
+//      in binary64 (as log(count of maxima) + log1p(rest/count), so that a dominant logit keeps
+//      L's relative accuracy), no cancellation (both terms <= 0): < 1.3 ulp. logsumexp: m + L.
+// Lanes with dh < -87 (e below the normal range) take a two-step scaling 2^k1·2^k2 so that the
+// stored e is rounded about once (< 0.75 ulp of the subnormal result).
+
+// e^(dh + dl) rounded to float (for softmax's store), and what the row sum needs.
+struct ExpRounded {
+  VF32 e;             // rounded to float (subnormals rounded about once)
+  VF32 err;           // normal lanes: s·wlo, the rest of the value (e + err is within 2^-25.7)
+  bool deep;         // a lane below the normal range: the sum takes (wh + wlo)·2^k instead
+  VF32 wh, wlo, k;    // deep only; wh = wlo = 0 where the value is below 2^-150
+};
+HWY_INLINE ExpRounded ExpRow(DF32 d, VF32 dh, VF32 dl) {
+  const auto deep = hn::Lt(dh, hn::Set(d, -87.0f));
+  if (HWY_LIKELY(hn::AllFalse(d, deep))) {
+    const ExpSplit x = Exp(d, dh, dl);
+    const OnePlus p = OnePlusHT(d, x);
+    return {hn::Mul(x.s, p.w), hn::Mul(x.s, p.wl), false, p.w, p.w, p.w};
+  }
+  // e^-104 < 2^-150 rounds to 0 either way; below -104, dl (up to 2^-24·|dh|) is dropped.
+  const auto gone = hn::Lt(dh, hn::Set(d, -104.0f));
+  const ExpSplit x = Exp(d, hn::IfThenElse(gone, hn::Set(d, -104.0f), dh), hn::IfThenZeroElse(gone, dl));
+  const OnePlus p = OnePlusHT(d, x);
+  // 2^k = 2^k1·2^k2, k1 = max(k, -100): w·2^k1 is normal (exact), ·2^k2 rounds once.
+  const DI32 di;
+  const VF32 k1 = hn::Max(x.k, hn::Set(d, -100.0f));
+  auto pow2 = [&](VF32 k) {
+    return hn::BitCast(d, hn::ShiftLeft<23>(hn::Add(hn::ConvertTo(di, k), hn::Set(di, 127))));
+  };
+  const VF32 deep_e = hn::Mul(hn::Mul(p.w, pow2(k1)), pow2(hn::Sub(x.k, k1)));
+  return {hn::IfThenElse(deep, deep_e, hn::Mul(x.s, p.w)), hn::Zero(d), true, hn::IfThenZeroElse(gone, p.w),
+          hn::IfThenZeroElse(gone, p.wl), x.k};
+}
+
+// Adds the kept lanes of e to a binary64 sum (the float vector's halves widened) and their
+// small parts to a float sum.
+HWY_INLINE void Accumulate(DF32 d, const ExpRounded& e, hn::Mask<DF32> keep, V& sum, VF32& err) {
+  const DD dd;
+  const hn::Half<DF32> dhalf;  // as many float lanes as one binary64 vector holds
+  if (HWY_LIKELY(!e.deep)) {
+    const VF32 ek = hn::IfThenElseZero(keep, e.e);
+    sum = hn::Add(sum, hn::PromoteTo(dd, hn::LowerHalf(dhalf, ek)));
+    sum = hn::Add(sum, hn::PromoteTo(dd, hn::UpperHalf(dhalf, ek)));
+    err = hn::Add(err, hn::IfThenElseZero(keep, e.err));
+    return;
+  }
+  const VF32 w = hn::IfThenElseZero(keep, e.wh), wl = hn::IfThenElseZero(keep, e.wlo);
+  auto add = [&](auto half) {
+    const V v = hn::Add(hn::PromoteTo(dd, half(w)), hn::PromoteTo(dd, half(wl)));
+    sum = hn::MulAdd(v, Pow2(dd, hn::PromoteTo(dd, half(e.k))), sum);
+  };
+  add([&](VF32 v) { return hn::LowerHalf(dhalf, v); });
+  add([&](VF32 v) { return hn::UpperHalf(dhalf, v); });
+}
+
+HWY_INLINE void TwoSum32(VF32 a, VF32 b, VF32& s, VF32& e) {
+  s = hn::Add(a, b);
+  const VF32 bb = hn::Sub(s, a);
+  e = hn::Add(hn::Sub(a, hn::Sub(s, bb)), hn::Sub(b, bb));
+}
+
+// Calls f(v, live) for each vector of the row; the tail is padded with z[0] and `live` masks it.
+template <class F>
+HWY_INLINE void ForEachVector(DF32 d, const float* z, size_t c, const F& f) {
+  const size_t N = hn::Lanes(d);
+  size_t i = 0;
+  for (; i + N <= c; i += N) f(i, hn::LoadU(d, z + i), hn::FirstN(d, N));
+  if (i < c) {
+    HWY_ALIGN float buf[kMaxLanes];
+    for (size_t j = 0; j < N; ++j) buf[j] = i + j < c ? z[i + j] : z[0];
+    f(i, hn::Load(d, buf), hn::FirstN(d, c - i));
+  }
+}
+template <class F>
+HWY_INLINE void MapRow(DF32 d, const float* z, float* out, size_t c, const F& f) {
+  const size_t N = hn::Lanes(d);
+  size_t i = 0;
+  for (; i + N <= c; i += N) hn::StoreU(f(hn::LoadU(d, z + i)), d, out + i);
+  if (i < c) {
+    HWY_ALIGN float buf[kMaxLanes] = {};
+    std::memcpy(buf, z + i, (c - i) * sizeof(float));
+    hn::Store(f(hn::Load(d, buf)), d, buf);
+    std::memcpy(out + i, buf, (c - i) * sizeof(float));
+  }
+}
+
+// Returns false for rows the scalar kernel takes (modes other than the three, or a row with a
+// NaN, an infinity or a magnitude >= 2^100).
+HWY_INLINE bool Rows(int mode, const float* z, size_t n, size_t c, float* out) {
+  if (mode != kSoftmax && mode != kLogSoftmax && mode != kLogsumexp) return false;
+  const DF32 d;
+  const DD dd;
+  for (size_t row = 0; row < n; ++row) {
+    const float* zr = z + row * c;
+    VF32 mx = hn::Set(d, -std::numeric_limits<float>::infinity());
+    auto bad = hn::Lt(mx, mx);
+    ForEachVector(d, zr, c, [&](size_t, VF32 v, auto) {
+      bad = hn::Or(bad, hn::Not(hn::Lt(hn::Abs(v), hn::Set(d, 0x1p100f))));
+      mx = hn::Max(mx, v);
+    });
+    if (!hn::AllFalse(d, bad)) {
+      ScalarRowFallback(mode, zr, c, mode == kLogsumexp ? out + row : out + row * c);
+      continue;
+    }
+    const float m = hn::GetLane(hn::MaxOfLanes(d, mx));
+    const VF32 vm = hn::Set(d, m), nm = hn::Set(d, -m);
+    V sum = hn::Zero(dd);
+    VF32 err = hn::Zero(d), cnt = hn::Zero(d);
+    float* yr = out + row * c;
+    const bool store = mode == kSoftmax;
+    const bool split_top = mode != kSoftmax;
+    ForEachVector(d, zr, c, [&](size_t i, VF32 v, auto live) {
+      VF32 dh, dl;
+      TwoSum32(v, nm, dh, dl);
+      ExpRounded e = ExpRow(d, dh, dl);
+      auto keep = live;
+      if (split_top) {
+        const auto top = hn::And(live, hn::Eq(v, vm));
+        cnt = hn::Add(cnt, hn::IfThenElseZero(top, hn::Set(d, 1.0f)));
+        keep = hn::AndNot(top, live);
+      }
+      Accumulate(d, e, keep, sum, err);
+      if (store) {
+        if (i + hn::Lanes(d) <= c) {
+          hn::StoreU(e.e, d, yr + i);
+        } else {
+          HWY_ALIGN float lanes[kMaxLanes];
+          hn::Store(e.e, d, lanes);
+          std::memcpy(yr + i, lanes, (c - i) * sizeof(float));
+        }
+      }
+    });
+    const double rest = hn::GetLane(hn::SumOfLanes(dd, sum)) + static_cast<double>(hn::GetLane(hn::SumOfLanes(d, err)));
+    if (store) {
+      const double inv = 1.0 / rest;
+      const float ih = static_cast<float>(inv), il = static_cast<float>(inv - ih);
+      const VF32 vih = hn::Set(d, ih), vil = hn::Set(d, il);
+      MapRow(d, yr, yr, c, [&](VF32 e) { return hn::MulAdd(e, vih, hn::Mul(e, vil)); });
+      continue;
+    }
+    const double k = hn::GetLane(hn::SumOfLanes(d, cnt));
+    const double L = std::log(k) + std::log1p(rest / k);
+    if (mode == kLogsumexp) {
+      out[row] = static_cast<float>(m + L);
+      continue;
+    }
+    const float lh = static_cast<float>(L), ll = static_cast<float>(L - lh);
+    const VF32 vlh = hn::Set(d, lh), vll = hn::Set(d, ll);
+    MapRow(d, zr, yr, c, [&](VF32 v) {
+      VF32 dh, dl;
+      TwoSum32(v, nm, dh, dl);
+      return hn::Add(hn::Sub(dh, vlh), hn::Sub(dl, vll));
+    });
+  }
+  return true;
+}
+
+}  // namespace fnative
