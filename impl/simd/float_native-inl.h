@@ -216,7 +216,7 @@ HWY_INLINE void Loop(const float* x, float* y, size_t n, const Op& op, const Slo
 // ---------------------------------------------------------------------------------------------
 // Rows (softmax, log_softmax, logsumexp) on float lanes. Per row:
 //   1. the maximum m (rows with a NaN, an infinity or |z| >= 2^100 go to the scalar kernel);
-//   2. z - m = dh + dl exactly (TwoSum), e = e^(dh + dl) = s·(wh + wlo), the pair normalized;
+//   2. z - m = dh + dl exactly (Fast2Sum or TwoSum), e = e^(dh + dl) = s·(wh + wlo), the pair normalized;
 //      S = sum of s·wh in binary64 plus sum of s·wlo (each < 2^-24 of its term) in float:
 //      S errs by < 2^-25.5 relative (the exp error; the sums add < n·2^-53);
 //   3. softmax: e_i = fl(s·wh) stored in pass 2, then out_i = e_i·(1/S) with 1/S as a float pair:
@@ -257,14 +257,15 @@ HWY_INLINE ExpRounded ExpRow(DF32 d, VF32 dh, VF32 dl) {
 
 // Adds the kept lanes of e to a binary64 sum (the float vector's halves widened) and their
 // small parts to a float sum.
-HWY_INLINE void Accumulate(DF32 d, const ExpRounded& e, hn::Mask<DF32> keep, V& sum, VF32& err) {
+// masked = false: every lane is kept (a whole vector of softmax), no select needed.
+HWY_INLINE void Accumulate(DF32 d, const ExpRounded& e, hn::Mask<DF32> keep, bool masked, V& sum, VF32& err) {
   const DD dd;
   const hn::Half<DF32> dhalf;  // as many float lanes as one binary64 vector holds
   if (HWY_LIKELY(!e.deep)) {
-    const VF32 ek = hn::IfThenElseZero(keep, e.e);
+    const VF32 ek = masked ? hn::IfThenElseZero(keep, e.e) : e.e;
     sum = hn::Add(sum, hn::PromoteTo(dd, hn::LowerHalf(dhalf, ek)));
     sum = hn::Add(sum, hn::PromoteTo(dd, hn::UpperHalf(dhalf, ek)));
-    err = hn::Add(err, hn::IfThenElseZero(keep, e.err));
+    err = hn::Add(err, masked ? hn::IfThenElseZero(keep, e.err) : e.err);
     return;
   }
   const VF32 w = hn::IfThenElseZero(keep, e.wh), wl = hn::IfThenElseZero(keep, e.wlo);
@@ -282,16 +283,28 @@ HWY_INLINE void TwoSum32(VF32 a, VF32 b, VF32& s, VF32& e) {
   e = hn::Add(hn::Sub(a, hn::Sub(s, bb)), hn::Sub(b, bb));
 }
 
-// Calls f(v, live) for each vector of the row; the tail is padded with z[0] and `live` masks it.
+// z - m = dh + dl exactly: Fast2Sum where |m| >= |z| for the whole row (`ordered`: m >= 0 and
+// min >= -m, the usual case), else TwoSum.
+HWY_INLINE void Diff(VF32 v, VF32 vm, VF32 nm, bool ordered, VF32& dh, VF32& dl) {
+  if (ordered) {
+    dh = hn::Add(v, nm);
+    dl = hn::Sub(v, hn::Add(dh, vm));
+  } else {
+    TwoSum32(v, nm, dh, dl);
+  }
+}
+
+// Calls f(i, v, live, full) for each vector of the row: full (std::true_type) vectors have every
+// lane live; the tail is padded with z[0] and `live` masks it.
 template <class F>
 HWY_INLINE void ForEachVector(DF32 d, const float* z, size_t c, const F& f) {
   const size_t N = hn::Lanes(d);
   size_t i = 0;
-  for (; i + N <= c; i += N) f(i, hn::LoadU(d, z + i), hn::FirstN(d, N));
+  for (; i + N <= c; i += N) f(i, hn::LoadU(d, z + i), hn::FirstN(d, N), std::true_type());
   if (i < c) {
     HWY_ALIGN float buf[kMaxLanes];
     for (size_t j = 0; j < N; ++j) buf[j] = i + j < c ? z[i + j] : z[0];
-    f(i, hn::Load(d, buf), hn::FirstN(d, c - i));
+    f(i, hn::Load(d, buf), hn::FirstN(d, c - i), std::false_type());
   }
 }
 template <class F>
@@ -316,25 +329,28 @@ HWY_INLINE bool Rows(int mode, const float* z, size_t n, size_t c, float* out) {
   for (size_t row = 0; row < n; ++row) {
     const float* zr = z + row * c;
     VF32 mx = hn::Set(d, -std::numeric_limits<float>::infinity());
+    VF32 mn = hn::Neg(mx);
     auto bad = hn::Lt(mx, mx);
-    ForEachVector(d, zr, c, [&](size_t, VF32 v, auto) {
+    ForEachVector(d, zr, c, [&](size_t, VF32 v, auto, auto) {
       bad = hn::Or(bad, hn::Not(hn::Lt(hn::Abs(v), hn::Set(d, 0x1p100f))));
       mx = hn::Max(mx, v);
+      mn = hn::Min(mn, v);
     });
     if (!hn::AllFalse(d, bad)) {
       ScalarRowFallback(mode, zr, c, mode == kLogsumexp ? out + row : out + row * c);
       continue;
     }
     const float m = hn::GetLane(hn::MaxOfLanes(d, mx));
+    const bool ordered = m >= 0 && -hn::GetLane(hn::MinOfLanes(d, mn)) <= m;
     const VF32 vm = hn::Set(d, m), nm = hn::Set(d, -m);
     V sum = hn::Zero(dd);
     VF32 err = hn::Zero(d), cnt = hn::Zero(d);
     float* yr = out + row * c;
     const bool store = mode == kSoftmax;
     const bool split_top = mode != kSoftmax;
-    ForEachVector(d, zr, c, [&](size_t i, VF32 v, auto live) {
+    ForEachVector(d, zr, c, [&](size_t i, VF32 v, auto live, auto full) {
       VF32 dh, dl;
-      TwoSum32(v, nm, dh, dl);
+      Diff(v, vm, nm, ordered, dh, dl);
       ExpRounded e = ExpRow(d, dh, dl);
       auto keep = live;
       if (split_top) {
@@ -342,9 +358,9 @@ HWY_INLINE bool Rows(int mode, const float* z, size_t n, size_t c, float* out) {
         cnt = hn::Add(cnt, hn::IfThenElseZero(top, hn::Set(d, 1.0f)));
         keep = hn::AndNot(top, live);
       }
-      Accumulate(d, e, keep, sum, err);
+      Accumulate(d, e, keep, !decltype(full)::value || split_top, sum, err);
       if (store) {
-        if (i + hn::Lanes(d) <= c) {
+        if (decltype(full)::value) {
           hn::StoreU(e.e, d, yr + i);
         } else {
           HWY_ALIGN float lanes[kMaxLanes];
@@ -371,7 +387,7 @@ HWY_INLINE bool Rows(int mode, const float* z, size_t n, size_t c, float* out) {
     const VF32 vlh = hn::Set(d, lh), vll = hn::Set(d, ll);
     MapRow(d, zr, yr, c, [&](VF32 v) {
       VF32 dh, dl;
-      TwoSum32(v, nm, dh, dl);
+      Diff(v, vm, nm, ordered, dh, dl);
       return hn::Add(hn::Sub(dh, vlh), hn::Sub(dl, vll));
     });
   }

@@ -53,6 +53,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "cr_fallback.hpp"
 #include "nnconform/impl/nn.hpp"

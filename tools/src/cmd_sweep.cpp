@@ -20,6 +20,7 @@
 #include "nnconform/conformance/implementation.hpp"
 #include "nnconform/conformance/measure.hpp"
 #include "nnconform/impl/nn.hpp"
+#include "nnconform/impl/simd.hpp"
 #include "nnconform/ref/evaluator.hpp"
 #include "nnconform/ref/fast/sweep.hpp"
 #include "nnconform/ref/spec.hpp"
@@ -82,6 +83,27 @@ const std::map<std::string, FloatKernel>& builtin_kernels() {
       {"logsigmoid", [](auto x, auto y, const Values&) { impl::logsigmoid(x, y); }},
   };
   return table;
+}
+
+// The SIMD kernels (nnconform/impl/simd.hpp) of one float32 tier, on whole chunks.
+const std::map<std::string, FloatKernel>& simd_kernels(nnconform::simd::Tier tier) {
+  using nnconform::simd::Tier;
+  namespace simd = nnconform::simd;
+  static auto make = [](Tier t) {
+    return std::map<std::string, FloatKernel>{
+        {"sigmoid", [t](auto x, auto y, const Values&) { simd::sigmoid(x, y, t); }},
+        {"tanh", [t](auto x, auto y, const Values&) { simd::tanh(x, y, t); }},
+        {"silu", [t](auto x, auto y, const Values&) { simd::silu(x, y, t); }},
+        {"softplus", [t](auto x, auto y, const Values&) { simd::softplus(x, y, t); }},
+        {"elu", [t](auto x, auto y, const Values& p) { simd::elu(x, y, p.at("alpha"), t); }},
+        {"mish", [t](auto x, auto y, const Values&) { simd::mish(x, y, t); }},
+        {"relu", [](auto x, auto y, const Values&) { simd::relu(x, y); }},
+        {"leaky_relu", [](auto x, auto y, const Values& p) { simd::leaky_relu(x, y, p.at("a")); }},
+        {"relu6", [](auto x, auto y, const Values&) { simd::relu6(x, y); }},
+    };
+  };
+  static const std::map<std::string, FloatKernel> fast = make(Tier::fast), cr = make(Tier::correctly_rounded);
+  return tier == Tier::fast ? fast : cr;
 }
 
 class BuiltinSubject : public ref::fast::SweepSubject {
@@ -166,6 +188,28 @@ ref::fast::SubjectFactory make_subjects(const std::string& impl, const ref::Func
       return [k, v, format] { return std::make_unique<BuiltinSubject>(k, v, format); };
     }
   }
+  // simd, simd-cr, simd@TARGET, simd-cr@TARGET: the SIMD kernels of a tier, optionally forced
+  // onto one Highway target (process-wide, set here before the sweep's threads start).
+  if (impl.rfind("simd", 0) == 0) {
+    const auto at = impl.find('@');
+    const std::string tier = impl.substr(0, at);
+    if (tier != "simd" && tier != "simd-cr")
+      throw SweepError("--impl '" + impl + "': the SIMD kernels are 'simd', 'simd-cr', 'simd@TARGET' or 'simd-cr@TARGET'");
+    if (at != std::string::npos) {
+      try {
+        nnconform::simd::force_target(impl.substr(at + 1));
+      } catch (const std::invalid_argument& e) {
+        throw SweepError("--impl '" + impl + "': " + e.what());
+      }
+    }
+    const auto& table = simd_kernels(tier == "simd" ? nnconform::simd::Tier::fast : nnconform::simd::Tier::correctly_rounded);
+    auto it = table.find(fn.name);
+    if (it == table.end()) throw SweepError("the SIMD kernels have no " + fn.name);
+    if (format != Format::binary32) throw SweepError("the SIMD kernels are swept in binary32 only");
+    FloatKernel k = it->second;
+    Values v = float_params(fn, format, params);
+    return [k, v, format] { return std::make_unique<BuiltinSubject>(k, v, format); };
+  }
   if (impl == "builtin" || impl == "builtin/adapter") {
     auto probe = conformance::make_builtin();
     if (!probe->supports(fn, format))
@@ -174,9 +218,9 @@ ref::fast::SubjectFactory make_subjects(const std::string& impl, const ref::Func
       return std::make_unique<ImplementationSubject>(conformance::make_builtin(), fn, format, params);
     };
   }
-  throw SweepError("--impl '" + impl + "': sweep takes 'builtin' (impl/'s kernels on whole chunks) or 'builtin/adapter' "
-                   "(the same through the per-case conformance adapter); shared libraries and programs come with "
-                   "nnconform check's implementations");
+  throw SweepError("--impl '" + impl + "': sweep takes 'builtin' (impl/'s kernels on whole chunks), 'builtin/adapter' "
+                   "(the same through the per-case conformance adapter) or simd, simd-cr, simd@TARGET, simd-cr@TARGET "
+                   "(the SIMD kernels); shared libraries and programs come with nnconform check's implementations");
 }
 
 ref::fast::Verdict measure(const ref::FloatBits& computed, const ref::FloatBits& golden, double offset) {
@@ -333,7 +377,7 @@ void add_sweep_command(CLI::App& app, const GlobalOptions& g, Runner& run) {
       "sweep", "Check an implementation on every input of a format (exhaustive, sharded, mergeable, resumable)");
   cmd->add_option("function", o->function, "Unary function (name or alias)");
   cmd->add_option("--format", o->format, "binary32, binary16 or bfloat16")->capture_default_str();
-  cmd->add_option("--impl", o->impl, "Implementation under test: builtin (or builtin/adapter)")->capture_default_str();
+  cmd->add_option("--impl", o->impl, "Implementation under test: builtin (or builtin/adapter), or the SIMD kernels: simd, simd-cr, simd@TARGET, simd-cr@TARGET")->capture_default_str();
   cmd->add_option("--range", o->range, "Bit patterns LO:HI (hex, inclusive), e.g. 0x00000000:0x7f800000");
   cmd->add_option("--shard", o->shard, "Shard I/N of the range (contiguous blocks of chunks)")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
