@@ -185,32 +185,56 @@ struct Elu {
   }
 };
 
+// From this many elements (16 MiB) on, the output goes out with non-temporal stores: it cannot
+// stay in the caches anyway (32 MiB of L3 here), and streaming skips reading each output line
+// before writing it, a third of the memory traffic.
+constexpr size_t kStreamFrom = size_t{1} << 22;
+
 // Runs op over x; a vector with a lane below Op::kSlowBelow goes to `slow` (the binary64 kernel).
 template <class Op, class Slow>
 HWY_INLINE void Loop(const float* x, float* y, size_t n, const Op& op, const Slow& slow) {
   const DF32 d;
   const size_t N = hn::Lanes(d);
   const VF32 below = hn::Set(d, Op::kSlowBelow);
-  size_t i = 0;
-  for (; i + N <= n; i += N) {
-    const VF32 v = hn::LoadU(d, x + i);
-    if (HWY_UNLIKELY(!hn::AllFalse(d, hn::Lt(v, below)))) {
-      slow(x + i, y + i, N);
-      continue;
-    }
-    hn::StoreU(op(d, v), d, y + i);
-  }
-  if (i < n) {
+  // Fewer than N elements, through a buffer.
+  auto partial = [&](size_t i, size_t m) {
     HWY_ALIGN float buf[kMaxLanes] = {};
-    std::memcpy(buf, x + i, (n - i) * sizeof(float));
+    std::memcpy(buf, x + i, m * sizeof(float));
     const VF32 v = hn::Load(d, buf);
     if (!hn::AllFalse(d, hn::Lt(v, below))) {
-      slow(x + i, y + i, n - i);
+      slow(x + i, y + i, m);
       return;
     }
     hn::Store(op(d, v), d, buf);
-    std::memcpy(y + i, buf, (n - i) * sizeof(float));
+    std::memcpy(y + i, buf, m * sizeof(float));
+  };
+  auto run = [&](size_t i, size_t end, auto stream) {
+    for (; i + N <= end; i += N) {
+      const VF32 v = hn::LoadU(d, x + i);
+      if (HWY_UNLIKELY(!hn::AllFalse(d, hn::Lt(v, below)))) {
+        slow(x + i, y + i, N);
+        continue;
+      }
+      if constexpr (decltype(stream)::value) {
+        hn::Stream(op(d, v), d, y + i);
+      } else {
+        hn::StoreU(op(d, v), d, y + i);
+      }
+    }
+    return i;
+  };
+  size_t i = 0;
+  if (n >= kStreamFrom) {
+    // Peel up to y's vector alignment, stream the aligned middle.
+    const size_t peel = ((N * sizeof(float) - reinterpret_cast<uintptr_t>(y) % (N * sizeof(float))) % (N * sizeof(float))) / sizeof(float);
+    if (reinterpret_cast<uintptr_t>(y) % sizeof(float) == 0) {
+      if (peel > 0) partial(0, peel);
+      i = run(peel, n, std::true_type());
+      hwy::FlushStream();
+    }
   }
+  i = run(i, n, std::false_type());
+  if (i < n) partial(i, n - i);
 }
 
 // ---------------------------------------------------------------------------------------------
