@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "builtin_call.hpp"
 #include "nnconform/conformance/implementation.hpp"
 #include "nnconform/conformance/measure.hpp"
 #include "nnconform/impl/losses.hpp"
@@ -21,131 +22,16 @@ namespace {
 using ref::Format;
 using ref::FunctionSpec;
 
-// One case's arguments, typed for a kernel.
-class Call {
- public:
-  Call(const FunctionSpec& fn, Format format, const ref::Arguments& args) : fn_(fn), format_(format), args_(args) {}
+// A case's arguments, typed for a kernel, and the registry's scaffolding (builtin_call.hpp,
+// shared with the backward).
+using builtin::Call;
+using builtin::In;
+using builtin::transpose;
+using Entry = builtin::Entry<Call>;
 
-  bool has(const std::string& name) const { return args_.inputs.count(name) != 0; }
-  const ref::Tensor& tensor(const std::string& name) const {
-    auto it = args_.inputs.find(name);
-    if (it == args_.inputs.end()) throw Unsupported(fn_.name + ": input '" + name + "' not given");
-    return it->second;
-  }
-  template <typename T>
-  std::vector<T> real(const std::string& name) const {
-    const ref::Tensor& t = tensor(name);
-    std::vector<T> out;
-    out.reserve(t.values.size());
-    for (const auto& v : t.values) out.push_back(static_cast<T>(v.to_double()));  // exact
-    return out;
-  }
-  std::vector<std::int64_t> indices(const std::string& name) const {
-    const ref::Tensor& t = tensor(name);
-    return {t.indices.begin(), t.indices.end()};
-  }
-  // A vector input as rows: [c] is one row, [n, c] n rows.
-  impl::Shape rows(const std::string& name) const {
-    const ref::Tensor& t = tensor(name);
-    if (t.shape.size() == 2) return {t.shape[0], t.shape[1]};
-    return {1, t.shape.empty() ? 1 : t.shape[0]};
-  }
-  std::string text(const std::string& name) const {
-    auto it = args_.params.find(name);
-    if (it != args_.params.end()) return it->second;
-    const ref::ParamSpec* p = fn_.param(name);
-    if (!p || !p->default_value) throw Unsupported(fn_.name + ": parameter '" + name + "' has no value");
-    return *p->default_value;
-  }
-  // A real or integer parameter, held as a caller of this format would (rounded to it, unless
-  // the spec marks it exact).
-  template <typename T>
-  T param(const std::string& name) const {
-    const ref::ParamSpec* p = fn_.param(name);
-    Format f = p && p->type == ref::ParamType::real && !p->exact ? format_ : Format::binary64;
-    auto v = ref::parse_value(text(name), f);
-    if (!v) throw Unsupported(fn_.name + ": parameter '" + name + "' is not a number");
-    return static_cast<T>(v->to_double());
-  }
-  // An optional input, or empty (the kernel's "no weights") when the case leaves it out.
-  // A scalar given for a batch of `n` elements is broadcast.
-  template <typename T>
-  std::vector<T> optional_real(const std::string& name, std::size_t n) const {
-    if (!has(name)) return {};
-    std::vector<T> v = real<T>(name);
-    if (n > 1 && v.size() == 1) v.assign(n, v[0]);
-    return v;
-  }
-  // A per-channel real parameter: one value, or a comma-separated list (one per channel).
-  template <typename T>
-  std::vector<T> param_list(const std::string& name) const {
-    const std::string s = text(name);
-    if (s.find(',') == std::string::npos) return {param<T>(name)};
-    const ref::ParamSpec* p = fn_.param(name);
-    Format f = p && !p->exact ? format_ : Format::binary64;
-    std::vector<T> out;
-    std::size_t start = 0;
-    while (start <= s.size()) {
-      std::size_t end = s.find(',', start);
-      if (end == std::string::npos) end = s.size();
-      auto v = ref::parse_value(s.substr(start, end - start), f);
-      if (!v) throw Unsupported(fn_.name + ": parameter '" + name + "' is not a list of numbers");
-      out.push_back(static_cast<T>(v->to_double()));
-      start = end + 1;
-    }
-    return out;
-  }
-  // An enum parameter "true"/"false".
-  bool flag(const std::string& name) const { return text(name) == "true"; }
-  // Whether a row function runs over the columns of a 2-D input (axis 0 or -2).
-  bool columns(const std::string& input) const {
-    auto it = args_.params.find("axis");
-    if (it == args_.params.end() || (it->second != "0" && it->second != "-2")) return false;
-    return tensor(input).shape.size() == 2;
-  }
-  impl::Reduction reduction() const {
-    std::string r = text("reduction");
-    return r == "none" ? impl::Reduction::none : r == "sum" ? impl::Reduction::sum : impl::Reduction::mean;
-  }
-  // Refuses a case that sets a parameter or optional input this entry does not implement.
-  void only_defaults(std::initializer_list<const char*> names) const {
-    for (const char* n : names) {
-      if (args_.params.count(n) && args_.params.at(n) != fn_.param(n)->default_value.value_or(""))
-        throw Unsupported(fn_.name + ": the built-in implementation has no parameter '" + std::string(n) + "'");
-      if (args_.inputs.count(n)) throw Unsupported(fn_.name + ": the built-in implementation has no input '" + std::string(n) + "'");
-    }
-  }
-  std::size_t reduced_size(std::size_t unreduced) const {
-    return reduction() == impl::Reduction::none ? unreduced : 1;
-  }
-
- private:
-  const FunctionSpec& fn_;
-  Format format_;
-  const ref::Arguments& args_;
-};
-
-struct Entry {
-  std::function<std::vector<float>(const Call&)> f32;
-  std::function<std::vector<double>(const Call&)> f64;
-};
-
-// Wraps a generic kernel `[](auto zero, const Call&) -> std::vector<decltype(zero)>`.
 template <typename Kernel>
 Entry entry(Kernel k) {
-  return {[k](const Call& c) { return k(0.0f, c); }, [k](const Call& c) { return k(0.0, c); }};
-}
-
-template <typename T>
-using In = std::span<const T>;
-
-// The transpose of a row-major n x c matrix (c x n).
-template <typename T>
-std::vector<T> transpose(const std::vector<T>& v, impl::Shape s) {
-  std::vector<T> t(v.size());
-  for (std::size_t i = 0; i < s.n; ++i)
-    for (std::size_t j = 0; j < s.c; ++j) t[j * s.n + i] = v[i * s.c + j];
-  return t;
+  return builtin::entry<Call>(k);
 }
 
 // An elementwise activation f(x, out, params...).
@@ -188,11 +74,6 @@ Entry rowwise(const char* name, F f) {
     if (transposed) y = transpose(y, s);
     return y;
   });
-}
-
-impl::LogBase base(const Call& c) { return c.text("base") == "2" ? impl::LogBase::two : impl::LogBase::e; }
-impl::LabelEncoding label_encoding(const Call& c) {
-  return c.text("label_encoding") == "zero_one" ? impl::LabelEncoding::zero_one : impl::LabelEncoding::pm1;
 }
 
 const std::map<std::string, Entry>& registry() {
@@ -351,9 +232,8 @@ const std::map<std::string, Entry>& registry() {
          auto y = c.real<T>("y");
          auto p = c.real<T>("p");
          auto w = c.optional_real<T>("w", y.size());
-         std::string clamp = c.text("clamp");
          impl::BinaryCrossEntropyOptions o;
-         o.clamp = clamp == "pytorch" ? impl::BceClamp::pytorch : clamp == "keras" ? impl::BceClamp::keras : impl::BceClamp::none;
+         o.clamp = c.bce_clamp();
          o.epsilon = c.param<double>("epsilon");
          std::vector<T> out(c.reduced_size(y.size()));
          impl::binary_cross_entropy(In<T>(y), In<T>(p), In<T>(w), std::span<T>(out), c.reduction(), o);
@@ -376,10 +256,10 @@ const std::map<std::string, Entry>& registry() {
          impl::exponential_loss(y, s, out, r);
        })},
       {"hinge", pairwise("y", "s", [](auto y, auto s, auto out, impl::Reduction r, const Call& c) {
-         impl::hinge(y, s, out, r, label_encoding(c));
+         impl::hinge(y, s, out, r, c.label_encoding());
        })},
       {"squared_hinge", pairwise("y", "s", [](auto y, auto s, auto out, impl::Reduction r, const Call& c) {
-         impl::squared_hinge(y, s, out, r, label_encoding(c));
+         impl::squared_hinge(y, s, out, r, c.label_encoding());
        })},
       {"balanced_cross_entropy", pairwise("y", "p", [](auto y, auto p, auto out, impl::Reduction r, const Call& c) {
          using T = typename decltype(out)::value_type;
@@ -463,7 +343,7 @@ const std::map<std::string, Entry>& registry() {
          auto p = c.real<T>("p");
          impl::Shape s = c.rows("p");
          std::vector<T> y(c.reduced_size(s.n));
-         impl::entropy(In<T>(p), s, std::span<T>(y), c.reduction(), base(c));
+         impl::entropy(In<T>(p), s, std::span<T>(y), c.reduction(), c.log_base());
          return y;
        })},
       {"cross_entropy_dist", entry([](auto zero, const Call& c) {
@@ -472,7 +352,7 @@ const std::map<std::string, Entry>& registry() {
          auto q = c.real<T>("q");
          impl::Shape s = c.rows("p");
          std::vector<T> y(c.reduced_size(s.n));
-         impl::cross_entropy_dist(In<T>(p), In<T>(q), s, std::span<T>(y), c.reduction(), base(c));
+         impl::cross_entropy_dist(In<T>(p), In<T>(q), s, std::span<T>(y), c.reduction(), c.log_base());
          return y;
        })},
       {"kl_divergence", entry([](auto zero, const Call& c) {
@@ -482,7 +362,7 @@ const std::map<std::string, Entry>& registry() {
          impl::Shape s = c.rows("p");
          std::vector<T> y(c.reduced_size(s.n));
          impl::kl_divergence(In<T>(p), In<T>(q), s, std::span<T>(y), c.reduction(),
-                             {.base = base(c), .q_is_log = c.flag("q_is_log"), .p_is_log = c.flag("p_is_log"),
+                             {.base = c.log_base(), .q_is_log = c.flag("q_is_log"), .p_is_log = c.flag("p_is_log"),
                               .elementwise_mean = c.flag("elementwise_mean")});
          return y;
        })},

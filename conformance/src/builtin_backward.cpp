@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "builtin_call.hpp"
 #include "nnconform/conformance/measure.hpp"
 #include "nnconform/impl/backward.hpp"
 
@@ -22,116 +23,26 @@ namespace {
 using ref::Format;
 using ref::FunctionSpec;
 
-// One case's arguments, typed for a kernel. The same reading and rounding as the forward
-// built-in's Call (conformance/src/builtin.cpp): inputs widen exactly; real parameters round to
-// the case's format unless the spec marks them exact. (A copy: builtin.cpp's is file-local.)
-class GradCall {
+// A case's arguments, typed for a kernel: the forward built-in's reading and rounding
+// (builtin_call.hpp), plus the upstream gradient of a vector output.
+class GradCall : public builtin::Call {
  public:
-  GradCall(const FunctionSpec& fn, Format format, const ref::Arguments& args) : fn_(fn), format_(format), args_(args) {}
-
-  bool has(const std::string& name) const { return args_.inputs.count(name) != 0; }
-  const ref::Tensor& tensor(const std::string& name) const {
-    auto it = args_.inputs.find(name);
-    if (it == args_.inputs.end()) throw Unsupported(fn_.name + ": input '" + name + "' not given");
-    return it->second;
-  }
+  using Call::Call;
+  // The case's g, or empty (the kernels' all-ones) when the case gives none.
   template <typename T>
-  std::vector<T> real(const std::string& name) const {
-    const ref::Tensor& t = tensor(name);
-    std::vector<T> out;
-    out.reserve(t.values.size());
-    for (const auto& v : t.values) out.push_back(static_cast<T>(v.to_double()));  // exact
-    return out;
+  std::vector<T> upstream() const {
+    return has("g") ? real<T>("g") : std::vector<T>{};
   }
-  std::vector<std::int64_t> indices(const std::string& name) const {
-    const ref::Tensor& t = tensor(name);
-    return {t.indices.begin(), t.indices.end()};
-  }
-  // A vector input as rows: [c] is one row, [n, c] n rows.
-  impl::Shape rows(const std::string& name) const {
-    const ref::Tensor& t = tensor(name);
-    if (t.shape.size() == 2) return {t.shape[0], t.shape[1]};
-    return {1, t.shape.empty() ? 1 : t.shape[0]};
-  }
-  std::string text(const std::string& name) const {
-    auto it = args_.params.find(name);
-    if (it != args_.params.end()) return it->second;
-    const ref::ParamSpec* p = fn_.param(name);
-    if (!p || !p->default_value) throw Unsupported(fn_.name + ": parameter '" + name + "' has no value");
-    return *p->default_value;
-  }
-  template <typename T>
-  T param(const std::string& name) const {
-    const ref::ParamSpec* p = fn_.param(name);
-    Format f = p && p->type == ref::ParamType::real && !p->exact ? format_ : Format::binary64;
-    auto v = ref::parse_value(text(name), f);
-    if (!v) throw Unsupported(fn_.name + ": parameter '" + name + "' is not a number");
-    return static_cast<T>(v->to_double());
-  }
-  template <typename T>
-  std::vector<T> optional_real(const std::string& name, std::size_t n) const {
-    if (!has(name)) return {};
-    std::vector<T> v = real<T>(name);
-    if (n > 1 && v.size() == 1) v.assign(n, v[0]);
-    return v;
-  }
-  template <typename T>
-  std::vector<T> param_list(const std::string& name) const {
-    const std::string s = text(name);
-    if (s.find(',') == std::string::npos) return {param<T>(name)};
-    const ref::ParamSpec* p = fn_.param(name);
-    Format f = p && !p->exact ? format_ : Format::binary64;
-    std::vector<T> out;
-    std::size_t start = 0;
-    while (start <= s.size()) {
-      std::size_t end = s.find(',', start);
-      if (end == std::string::npos) end = s.size();
-      auto v = ref::parse_value(s.substr(start, end - start), f);
-      if (!v) throw Unsupported(fn_.name + ": parameter '" + name + "' is not a list of numbers");
-      out.push_back(static_cast<T>(v->to_double()));
-      start = end + 1;
-    }
-    return out;
-  }
-  bool flag(const std::string& name) const { return text(name) == "true"; }
-  bool columns(const std::string& input) const {
-    auto it = args_.params.find("axis");
-    if (it == args_.params.end() || (it->second != "0" && it->second != "-2")) return false;
-    return tensor(input).shape.size() == 2;
-  }
-  impl::Reduction reduction() const {
-    std::string r = text("reduction");
-    return r == "none" ? impl::Reduction::none : r == "sum" ? impl::Reduction::sum : impl::Reduction::mean;
-  }
-
- private:
-  const FunctionSpec& fn_;
-  Format format_;
-  const ref::Arguments& args_;
 };
 
-struct Entry {
-  std::function<std::vector<float>(const GradCall&)> f32;
-  std::function<std::vector<double>(const GradCall&)> f64;
-};
+using builtin::In;
+using builtin::Out;
+using builtin::transpose;
+using Entry = builtin::Entry<GradCall>;
 
-// Wraps a generic kernel `[](auto zero, const GradCall&) -> std::vector<decltype(zero)>`.
 template <typename Kernel>
 Entry entry(Kernel k) {
-  return {[k](const GradCall& c) { return k(0.0f, c); }, [k](const GradCall& c) { return k(0.0, c); }};
-}
-
-template <typename T>
-using In = std::span<const T>;
-template <typename T>
-using Out = std::span<T>;
-
-template <typename T>
-std::vector<T> transpose(const std::vector<T>& v, impl::Shape s) {
-  std::vector<T> t(v.size());
-  for (std::size_t i = 0; i < s.n; ++i)
-    for (std::size_t j = 0; j < s.c; ++j) t[j * s.n + i] = v[i * s.c + j];
-  return t;
+  return builtin::entry<GradCall>(k);
 }
 
 // --- Summing per-element parameter gradients (a parameter shared by several elements). ---
@@ -251,7 +162,7 @@ Entry row_vjp(F f) {
     using T = decltype(zero);
     auto z = c.real<T>("z");
     impl::Shape s = c.rows("z");
-    std::vector<T> g = c.has("g") ? c.real<T>("g") : std::vector<T>{};
+    std::vector<T> g = c.upstream<T>();
     bool transposed = c.columns("z");
     if (transposed) {
       z = transpose(z, s);
@@ -263,15 +174,6 @@ Entry row_vjp(F f) {
     if (transposed) dz = transpose(dz, s);
     return dz;
   });
-}
-
-impl::LogBase base(const GradCall& c) { return c.text("base") == "2" ? impl::LogBase::two : impl::LogBase::e; }
-impl::LabelEncoding label_encoding(const GradCall& c) {
-  return c.text("label_encoding") == "zero_one" ? impl::LabelEncoding::zero_one : impl::LabelEncoding::pm1;
-}
-impl::BceClamp bce_clamp(const GradCall& c) {
-  std::string clamp = c.text("clamp");
-  return clamp == "pytorch" ? impl::BceClamp::pytorch : clamp == "keras" ? impl::BceClamp::keras : impl::BceClamp::none;
 }
 
 using Key = std::pair<std::string, std::string>;
@@ -415,7 +317,7 @@ Table make_table() {
   t[{"crelu", "x"}] = entry([](auto zero, const GradCall& c) {
     using T = decltype(zero);
     auto x = c.real<T>("x");
-    auto g = c.has("g") ? c.real<T>("g") : std::vector<T>{};
+    auto g = c.upstream<T>();
     std::vector<T> dx(x.size());
     impl::crelu_backward(In<T>(x), c.rows("x"), In<T>(g), Out<T>(dx));
     return dx;
@@ -423,7 +325,7 @@ Table make_table() {
   t[{"maxout", "x"}] = entry([](auto zero, const GradCall& c) {
     using T = decltype(zero);
     auto x = c.real<T>("x");
-    auto g = c.has("g") ? c.real<T>("g") : std::vector<T>{};
+    auto g = c.upstream<T>();
     std::vector<T> dx(x.size());
     impl::maxout_backward(In<T>(x), c.rows("x"), In<T>(g), Out<T>(dx), c.param<std::int64_t>("k"));
     return dx;
@@ -489,7 +391,7 @@ Table make_table() {
       auto w = c.optional_real<T>("w", y.size());
       std::vector<T> d(first ? y.size() : p.size());
       impl::binary_cross_entropy_backward(In<T>(y), In<T>(p), In<T>(w), In<T>(), first ? Out<T>(d) : Out<T>(),
-                                          first ? Out<T>() : Out<T>(d), c.reduction(), bce_clamp(c),
+                                          first ? Out<T>() : Out<T>(d), c.reduction(), c.bce_clamp(),
                                           c.param<T>("epsilon"));
       return d;
     });
@@ -515,11 +417,11 @@ Table make_table() {
                                  }).second;
   t[{"hinge", "s"}] = pairwise("y", "s", [](auto y, auto s, auto, auto ds, R r, const GradCall& c) {
                         using T = typename decltype(ds)::value_type;
-                        impl::hinge_backward(y, s, In<T>(), ds, r, label_encoding(c));
+                        impl::hinge_backward(y, s, In<T>(), ds, r, c.label_encoding());
                       }).second;
   t[{"squared_hinge", "s"}] = pairwise("y", "s", [](auto y, auto s, auto, auto ds, R r, const GradCall& c) {
                                 using T = typename decltype(ds)::value_type;
-                                impl::squared_hinge_backward(y, s, In<T>(), ds, r, label_encoding(c));
+                                impl::squared_hinge_backward(y, s, In<T>(), ds, r, c.label_encoding());
                               }).second;
   add_pair(t, "balanced_cross_entropy", "y", "p",
            pairwise("y", "p", [](auto y, auto p, auto dy, auto dp, R r, const GradCall& c) {
@@ -590,19 +492,19 @@ Table make_table() {
     using T = decltype(zero);
     auto p = c.real<T>("p");
     std::vector<T> dp(p.size());
-    impl::entropy_backward(In<T>(p), c.rows("p"), In<T>(), Out<T>(dp), c.reduction(), base(c));
+    impl::entropy_backward(In<T>(p), c.rows("p"), In<T>(), Out<T>(dp), c.reduction(), c.log_base());
     return dp;
   });
   add_pair(t, "cross_entropy_dist", "p", "q",
            rowpair("p", "q", [](auto p, auto q, impl::Shape s, auto dp, auto dq, R r, const GradCall& c) {
              using T = typename decltype(dp)::value_type;
-             impl::cross_entropy_dist_backward(p, q, s, In<T>(), dp, dq, r, base(c));
+             impl::cross_entropy_dist_backward(p, q, s, In<T>(), dp, dq, r, c.log_base());
            }));
   add_pair(t, "kl_divergence", "p", "q",
            rowpair("p", "q", [](auto p, auto q, impl::Shape s, auto dp, auto dq, R r, const GradCall& c) {
              using T = typename decltype(dp)::value_type;
              impl::kl_divergence_backward(p, q, s, In<T>(), dp, dq, r,
-                                          {.base = base(c), .q_is_log = c.flag("q_is_log"),
+                                          {.base = c.log_base(), .q_is_log = c.flag("q_is_log"),
                                            .p_is_log = c.flag("p_is_log"),
                                            .elementwise_mean = c.flag("elementwise_mean")});
            }));

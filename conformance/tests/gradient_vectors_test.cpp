@@ -3,13 +3,12 @@
 // (impl/ backward.hpp, through conformance/src/builtin_backward.cpp), each value measured in ULPs
 // against the exact gradient and held to the spec's `strict` tolerance for that format. Every
 // gradient file must be covered: a (function, input) the built-in backward lacks is a failure.
-// The measured table is printed and written as Markdown to NNCONFORM_GRADIENT_ULP_TABLE.
+// The measured rows are printed and merged into the Markdown table NNCONFORM_GRADIENT_ULP_TABLE.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <mutex>
@@ -19,6 +18,7 @@
 #include "nnconform/conformance/builtin_backward.hpp"
 #include "nnconform/conformance/measure.hpp"
 #include "nnconform/ref/vectors.hpp"
+#include "table_merge.hpp"
 
 namespace nnconform::conformance {
 namespace {
@@ -167,35 +167,46 @@ TEST(GradientVectorsCoverage, EveryGradientFormulaHasFilesAndABackward) {
       }
 }
 
-// Prints the measured table and writes it as Markdown when the suite ends.
+// Prints the measured rows and merges them into the Markdown table NNCONFORM_GRADIENT_ULP_TABLE
+// when the suite ends, a row per function, input and format (table_merge.hpp: ctest runs each
+// test in its own process), formats in the order binary64, binary32, binary16, bfloat16.
+int format_rank(const std::string& f) { return f == "binary64" ? 0 : f == "binary32" ? 1 : f == "binary16" ? 2 : 3; }
+
 class GradientTableWriter : public ::testing::Environment {
  public:
   void TearDown() override {
     if (rows().empty()) return;
     std::sort(rows().begin(), rows().end(), [](const Row& a, const Row& b) {
-      auto rank = [](const std::string& f) {
-        return f == "binary64" ? 0 : f == "binary32" ? 1 : f == "binary16" ? 2 : 3;
-      };
-      return std::make_tuple(a.function, a.wrt, rank(a.format)) < std::make_tuple(b.function, b.wrt, rank(b.format));
+      return std::make_tuple(a.function, a.wrt, format_rank(a.format)) <
+             std::make_tuple(b.function, b.wrt, format_rank(b.format));
     });
-    std::ostringstream md;
-    md << "| function | d/d input | format | values | max ULP | not correctly rounded | strict | meets | worst input |\n"
-       << "|---|---|---|---:|---:|---:|---:|---|---|\n";
+    const std::string header =
+        "| function | d/d input | format | values | max ULP | not correctly rounded | strict | meets | worst input |\n"
+        "|---|---|---|---:|---:|---:|---:|---|---|\n";
+    std::vector<std::string> lines;
+    std::ostringstream printed;
     for (const Row& r : rows()) {
-      std::ostringstream ulps;
+      std::ostringstream ulps, line;
       if (std::isinf(r.score.max_ulps))
         ulps << "inf";
       else
         ulps << std::fixed << std::setprecision(3) << r.score.max_ulps;
       std::string worst = r.score.max_ulps > 0.5 ? r.score.worst.substr(0, 200) : "";
       std::replace(worst.begin(), worst.end(), '|', '/');
-      md << "| " << r.function << " | " << r.wrt << " | " << r.format << " | " << r.score.count << " | " << ulps.str()
-         << " | " << r.score.not_correctly_rounded << " | " << r.tolerance << " | "
-         << (r.score.passes() ? "yes" : "**no**") << " | " << worst << " |\n";
+      line << "| " << r.function << " | " << r.wrt << " | " << r.format << " | " << r.score.count << " | "
+           << ulps.str() << " | " << r.score.not_correctly_rounded << " | " << r.tolerance << " | "
+           << (r.score.passes() ? "yes" : "**no**") << " | " << worst << " |";
+      printed << line.str() << "\n";
+      lines.push_back(line.str());
     }
     std::cout << "\nBuilt-in backward against the gradient golden vectors (error in ULPs of the exact value):\n"
-              << md.str();
-    std::ofstream(NNCONFORM_GRADIENT_ULP_TABLE) << md.str();
+              << header << printed.str();
+    // Keys (function, input, format); the format name breaks a tie of ranks (an unknown format).
+    testing::merge_table_rows(NNCONFORM_GRADIENT_ULP_TABLE, header, lines, 3,
+                              [](const testing::TableKey& a, const testing::TableKey& b) {
+                                return std::make_tuple(a[0], a[1], format_rank(a[2]), a[2]) <
+                                       std::make_tuple(b[0], b[1], format_rank(b[2]), b[2]);
+                              });
   }
 };
 

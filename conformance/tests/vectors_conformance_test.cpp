@@ -2,23 +2,19 @@
 // over its golden vectors (case files, and the exhaustive 16-bit tables), each result measured
 // in ULPs against the exact value, and held to the spec's `strict` tolerance. Each row of the
 // measured table is printed and written to NNCONFORM_ULP_TABLE (Markdown) for the docs.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <map>
 #include <mutex>
 #include <sstream>
 
 #include "nnconform/conformance/implementation.hpp"
 #include "nnconform/conformance/measure.hpp"
 #include "nnconform/ref/vectors.hpp"
+#include "table_merge.hpp"
 
 namespace nnconform::conformance {
 namespace {
@@ -154,15 +150,13 @@ std::string target_name(const ::testing::TestParamInfo<Target>& info) {
 INSTANTIATE_TEST_SUITE_P(Builtin, GoldenVectors, ::testing::ValuesIn(targets()), target_name);
 
 // Prints the measured rows and merges them into the Markdown table NNCONFORM_ULP_TABLE when the
-// suite ends. ctest runs each test in its own process (two at a time with -j2), so the table is
-// read, updated row by row (a row per function and format) and rewritten under an exclusive
-// lock, through a temporary file renamed over it: a run of any subset refreshes its own rows
-// and keeps the others.
+// suite ends, a row per function and format (table_merge.hpp: ctest runs each test in its own
+// process).
 class TableWriter : public ::testing::Environment {
  public:
   void TearDown() override {
     if (rows().empty()) return;
-    std::map<std::pair<std::string, std::string>, std::string> table;
+    std::vector<std::string> lines;
     std::ostringstream printed;
     for (const Row& r : rows()) {
       std::ostringstream ulps, line;
@@ -171,45 +165,14 @@ class TableWriter : public ::testing::Environment {
            << r.score.not_correctly_rounded << " | " << r.tolerance << " | " << (r.score.passes() ? "yes" : "**no**")
            << " | " << r.skipped << " | " << (r.score.max_ulps > 0.5 ? r.score.worst.substr(0, 160) : "") << " |";
       printed << line.str() << "\n";
-      table[{r.function, r.format}] = line.str();
+      lines.push_back(line.str());
     }
     const std::string header =
         "| function | format | values | max ULP | not correctly rounded | strict | meets | cases refused | worst input |\n"
         "|---|---|---:|---:|---:|---:|---|---:|---|\n";
     std::cout << "\nBuilt-in implementation against the golden vectors (error in ULPs of the exact value):\n"
               << header << printed.str();
-
-    const std::string path = NNCONFORM_ULP_TABLE;
-    const int lock = ::open((path + ".lock").c_str(), O_CREAT | O_RDWR, 0644);
-    if (lock >= 0) ::flock(lock, LOCK_EX);
-    {
-      std::ifstream in(path);
-      std::string line;
-      while (std::getline(in, line)) {  // rows: "| function | format | ..."; the header is skipped
-        if (line.rfind("| ", 0) != 0 || line.rfind("| function |", 0) == 0) continue;
-        std::istringstream cells(line.substr(2));
-        std::string function, format;
-        std::getline(cells, function, '|');
-        std::getline(cells, format, '|');
-        auto trim = [](std::string v) {
-          v.erase(0, v.find_first_not_of(' '));
-          v.erase(v.find_last_not_of(' ') + 1);
-          return v;
-        };
-        table.emplace(std::make_pair(trim(function), trim(format)), line);  // keeps this run's rows
-      }
-    }
-    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-    {
-      std::ofstream out(tmp);
-      out << header;
-      for (const auto& [key, line] : table) out << line << "\n";
-    }
-    std::filesystem::rename(tmp, path);
-    if (lock >= 0) {
-      ::flock(lock, LOCK_UN);
-      ::close(lock);
-    }
+    testing::merge_table_rows(NNCONFORM_ULP_TABLE, header, lines, 2);
   }
 };
 

@@ -126,17 +126,8 @@ void row_divergence(std::string_view fn, std::span<const T> p, std::span<const T
     }
     return in_base(acc.value(), base);
   };
-  if (reduction == Reduction::none) {
-    for (std::size_t i = 0; i < shape.n; ++i) out[i] = lc::round_to<T>(row(i));
-    return;
-  }
-  lc::Accumulator total;
-  for (std::size_t i = 0; i < shape.n; ++i) total.add(row(i));
-  Term v = total.value();
-  if (reduction == Reduction::mean) {
-    v = lc::divide(v, lc::term(static_cast<double>(shape.n) * row_weight));
-  }
-  out[0] = lc::round_to<T>(v);
+  lc::reduce(reduction, shape.n, out, row,
+             [&] { return lc::term(static_cast<double>(shape.n) * row_weight); });
 }
 
 template <class T>

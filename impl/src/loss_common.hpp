@@ -235,10 +235,12 @@ inline Term divide(Term sum, Term weight) {
   return {sum.m / weight.m, sum.k - weight.k};
 }
 
-// Writes the reduction of terms: none -> out[i] = term(i); sum -> out[0] = Σ; mean -> Σ / n.
-// The output length was validated by detail::check_reduction_output.
-template <class T, class TermFn>
-void reduce(Reduction reduction, std::size_t n, std::span<T> out, TermFn&& fn) {
+// Writes the reduction of terms: none -> out[i] = term(i); sum -> out[0] = Σ; mean -> Σ divided
+// by divisor() (a Term: a count, or a sum of weights; called for mean only). The output length
+// was validated by detail::check_reduction_output.
+template <class T, class TermFn, class DivisorFn>
+void reduce(Reduction reduction, std::size_t n, std::span<T> out, TermFn&& fn,
+            DivisorFn&& divisor) {
   if (reduction == Reduction::none) {
     for (std::size_t i = 0; i < n; ++i) out[i] = round_to<T>(term(fn(i)));
     return;
@@ -246,8 +248,14 @@ void reduce(Reduction reduction, std::size_t n, std::span<T> out, TermFn&& fn) {
   Accumulator acc;
   for (std::size_t i = 0; i < n; ++i) acc.add(term(fn(i)));
   Term v = acc.value();
-  if (reduction == Reduction::mean) v = divide(v, term(static_cast<double>(n)));
+  if (reduction == Reduction::mean) v = divide(v, divisor());
   out[0] = round_to<T>(v);
+}
+
+// The same with mean -> Σ / n.
+template <class T, class TermFn>
+void reduce(Reduction reduction, std::size_t n, std::span<T> out, TermFn&& fn) {
+  reduce(reduction, n, out, fn, [n] { return term(static_cast<double>(n)); });
 }
 
 // a - b = d·2^-k exactly (barring bits below 2^-1074 of a huge difference's scaled low part):

@@ -143,6 +143,18 @@ class LogRatio {
 inline bool below(double x, double b) { return x < b; }
 inline bool below(DD x, double b) { return dw::less(x, b); }
 
+// Σ w[t_i] over the rows not ignored: the divisor of cross_entropy's and nll_loss's mean
+// (PyTorch's weighted mean).
+template <class WeightFn>
+Term target_weights(std::span<const std::int64_t> t, std::size_t n, std::int64_t ignore_index,
+                    WeightFn weight) {
+  lc::Accumulator weights;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (t[i] != ignore_index) weights.add(weight(static_cast<std::size_t>(t[i])));
+  }
+  return weights.value();
+}
+
 // ---- kernels ----
 
 template <class T>
@@ -175,19 +187,8 @@ void cross_entropy_impl(std::span<const T> z, std::span<const std::int64_t> t,
     const Term uniform = lc::divide(lc::mul(smooth.value(), ls), lc::term(static_cast<double>(c)));
     return lc::add(lc::mul(nll, one_minus_ls), uniform);
   };
-  if (reduction == Reduction::none) {
-    for (std::size_t i = 0; i < shape.n; ++i) out[i] = lc::round_to<T>(row_loss(i));
-    return;
-  }
-  lc::Accumulator total;
-  lc::Accumulator weights;
-  for (std::size_t i = 0; i < shape.n; ++i) {
-    total.add(row_loss(i));
-    if (t[i] != options.ignore_index) weights.add(weight(static_cast<std::size_t>(t[i])));
-  }
-  Term v = total.value();
-  if (reduction == Reduction::mean) v = lc::divide(v, weights.value());  // PyTorch: Σ w[t]
-  out[0] = lc::round_to<T>(v);
+  lc::reduce(reduction, shape.n, out, row_loss,
+             [&] { return target_weights(t, shape.n, options.ignore_index, weight); });
 }
 
 template <class T>
@@ -208,19 +209,8 @@ void nll_impl(std::span<const T> z, std::span<const std::int64_t> t, std::span<c
     // -(w·z) exactly (a DD product of normalized factors: no overflow of w·z).
     return lc::mul(lc::term(-static_cast<double>(z[i * c + tc])), weight(tc));
   };
-  if (reduction == Reduction::none) {
-    for (std::size_t i = 0; i < shape.n; ++i) out[i] = lc::round_to<T>(row_loss(i));
-    return;
-  }
-  lc::Accumulator total;
-  lc::Accumulator weights;
-  for (std::size_t i = 0; i < shape.n; ++i) {
-    total.add(row_loss(i));
-    if (t[i] != ignore_index) weights.add(weight(static_cast<std::size_t>(t[i])));
-  }
-  Term v = total.value();
-  if (reduction == Reduction::mean) v = lc::divide(v, weights.value());
-  out[0] = lc::round_to<T>(v);
+  lc::reduce(reduction, shape.n, out, row_loss,
+             [&] { return target_weights(t, shape.n, ignore_index, weight); });
 }
 
 template <class T>
