@@ -179,8 +179,7 @@ struct Elu {
     const auto k0 = hn::Eq(e.s, one);
     const VF32 yh = hn::IfThenElse(k0, m0h, mh), yl = hn::IfThenElse(k0, m0l, ml);
     const VF32 va = hn::Set(d, alpha);
-    // e^x - 1 <= 0 keeps its sign: -0 in, -0 out.
-    const VF32 y = hn::Or(hn::MulAdd(va, yh, hn::Mul(va, yl)), hn::SignBit(d));
+    const VF32 y = hn::MulAdd(va, yh, hn::Mul(va, yl));
     return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), x, y);
   }
 };
