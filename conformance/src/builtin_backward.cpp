@@ -530,10 +530,10 @@ std::vector<ref::FloatBits> builtin_gradient(const ref::FunctionSpec& fn, const 
     throw Unsupported("the built-in backward has no d" + fn.name + "/d" + wrt);
   GradCall call(fn, format, args);
   std::vector<ref::FloatBits> out;
-  if (format == Format::binary64) {
-    for (double v : it->second.f64(call)) out.push_back(from_double(v));
-  } else {
+  if (format == Format::binary32) {
     for (float v : it->second.f32(call)) out.push_back(from_float(v, format));
+  } else {  // binary64, and the 16-bit formats rounded once from binary64 (as the forward does)
+    for (double v : it->second.f64(call)) out.push_back(from_double(v, format));
   }
   return out;
 }

@@ -62,4 +62,11 @@ ref::FloatBits from_float(float v, ref::Format format) {
   return ref::round_to_format(x, format);
 }
 
+ref::FloatBits from_double(double v, ref::Format format) {
+  if (format == ref::Format::binary64) return ref::FloatBits::from_double(v);
+  ref::MpfrValue x(53);
+  mpfr_set_d(x, v, MPFR_RNDN);  // exact
+  return ref::round_to_format(x, format);
+}
+
 }  // namespace nnconform::conformance

@@ -4,8 +4,8 @@
 // "Gradient files"), it returns impl's gradient in that format, flattened row-major in the
 // golden file's order and shape (the shape of that input; a scalar for a scalar parameter).
 //
-// binary64 runs impl's double kernels; binary32, binary16 and bfloat16 its float kernels (16-bit
-// inputs widen exactly to float; results round to nearest even, as the forward built-in does).
+// binary32 runs impl's float kernels; binary64, binary16 and bfloat16 its double kernels (16-bit
+// inputs widen exactly; results round once to nearest even, as the forward built-in does).
 // Parameters are read and rounded as conformance/src/builtin.cpp's forward entries read them
 // (to the case's format unless the spec marks them exact). The case's upstream gradient g (vector
 // outputs) is passed through; losses get no g (ones: the gradient of the reduced loss for mean

@@ -32,8 +32,8 @@ class Implementation {
                                               const ref::Arguments& args) = 0;
 };
 
-// The built-in implementation of impl/, in double for binary64 and in float for binary32,
-// binary16 and bfloat16 (16-bit inputs widen exactly to float; results round to nearest even).
+// The built-in implementation of impl/, in float for binary32 and in double for binary64,
+// binary16 and bfloat16 (16-bit inputs widen exactly; results round once to nearest even).
 std::unique_ptr<Implementation> make_builtin();
 
 // The function names the built-in implementation provides (for docs and tables).

@@ -70,5 +70,7 @@ void Score::add(const ElementError& e, double tolerance, bool signed_zero_signif
 // and double through: how the built-in implementation serves the 16-bit formats.
 ref::FloatBits from_float(float v, ref::Format format);
 ref::FloatBits from_double(double v);
+// v rounded once to format (binary64: exact).
+ref::FloatBits from_double(double v, ref::Format format);
 
 }  // namespace nnconform::conformance

@@ -9,18 +9,25 @@
 //
 // Accuracy (the authority is the conformance suite, conformance/tests/simd_vectors_test.cpp,
 // which holds every kernel in every dispatch target to the spec's `strict` tolerance):
-// * float, Tier::fast: sigmoid, tanh, silu, elu, softmax, log_softmax and logsumexp promote to
-//   binary64 and evaluate the plain formula with an exp polynomial of degree 8 (e^x = 2^k·(1 + q),
-//   q = r·P(r), truncation <= 2^-30.8 relative to q): the binary64 value errs by < 2^-30, the
-//   float result by <= 0.52 ulp. softplus, mish, cross_entropy and the losses evaluate the
-//   double-word formulation of the double kernels (degree 11 for float), < 2^-45 relative.
-//   Subnormal float outputs are normal binary64 numbers: nothing is flushed, no FTZ/DAZ is set
-//   or relied on.
+// * float, Tier::fast: on targets with an FMA (AVX-512, AVX2) sigmoid, tanh, silu, elu, softmax,
+//   log_softmax and logsumexp run on float lanes (impl/simd/float_native-inl.h): e^x as
+//   2^k·(1 + h + t) with h exact and a degree-5 minimax for t, every quantity that is divided or
+//   cancelled carried as a pair of floats, one rounding at the end. Measured over all 2^32
+//   inputs (docs/sweeps/binary32-simd, -simd@AVX2): max 0.65 (sigmoid), 0.75 (tanh), 0.68
+//   (silu), 0.82 (elu) ulp. A vector with a subnormal result (sigmoid, silu below x = -87) takes
+//   the binary64 form below for that vector. Without an FMA (SSE4, SSSE3, EMU128) the fast
+//   tier promotes to binary64 and evaluates the plain formula with an exp polynomial of degree 8
+//   (e^x = 2^k·(1 + q), truncation <= 2^-30.8 relative to q): the float result errs by
+//   <= 0.52 ulp. softplus, mish, cross_entropy and the losses evaluate the double-word
+//   formulation of the double kernels (degree 11 for float), < 2^-45 relative.
+//   Subnormal float outputs are kept: nothing is flushed, no FTZ/DAZ is set or relied on.
+//   Outputs of 16 MiB and more are written with non-temporal stores.
 // * float, Tier::correctly_rounded (sigmoid, tanh, silu, softplus, elu, mish): a binary64 value
 //   that errs by < 2^-46 (degree 11, or the double-word formulation), then a rounding test:
 //   where it lies within 2^-41 (relative) of a midpoint between two floats, that element is
-//   recomputed in binary128 (__float128, libquadmath) and rounded once. The fallback runs on
-//   about 2^-16 of random inputs.
+//   recomputed in binary128 (__float128, libquadmath) and rounded once (silu below |x| = 2^-40
+//   by its series). The fallback runs on about 2^-16 of random inputs. Every one of the 2^32
+//   results is correctly rounded (docs/sweeps/binary32-simd-cr).
 // * double: the double-word ("dd-lite") formulation with an exp polynomial of degree 13
 //   (truncation 2^-57.8) and double-word corrections at each cancellation; bounds per function
 //   in impl/simd/kernels.cpp.
