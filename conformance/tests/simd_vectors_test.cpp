@@ -202,7 +202,7 @@ TEST(SimdKernels, LengthsOffsetsAndInPlaceAgreeBitwise) {
   simd::force_target("");
 }
 
-// Arrays of 16 MiB and more take the streaming-store loop (float_native-inl.h, kStreamFrom),
+// Arrays of 16 MiB and more take the streaming-store loops (kernels.cpp, kStreamBytes),
 // peeled to the output's alignment: its results must equal those of short calls bit for bit,
 // at any misalignment of the output, in place or not. (Inputs stay above -87: a vector holding a
 // lower one takes the binary64 kernel, whose results are as accurate but not the same bits, and
@@ -223,7 +223,10 @@ TEST(SimdKernels, StreamingLoopAgreesWithShortCalls) {
       {"sigmoid", [](std::span<const float> a, std::span<float> b, simd::Tier t) { simd::sigmoid(a, b, t); }},
       {"tanh", [](std::span<const float> a, std::span<float> b, simd::Tier t) { simd::tanh(a, b, t); }},
       {"silu", [](std::span<const float> a, std::span<float> b, simd::Tier t) { simd::silu(a, b, t); }},
-      {"elu", [](std::span<const float> a, std::span<float> b, simd::Tier t) { simd::elu(a, b, 1.0f, t); }}};
+      {"elu", [](std::span<const float> a, std::span<float> b, simd::Tier t) { simd::elu(a, b, 1.0f, t); }},
+      {"relu", [](std::span<const float> a, std::span<float> b, simd::Tier) { simd::relu(a, b); }},
+      {"leaky_relu", [](std::span<const float> a, std::span<float> b, simd::Tier) { simd::leaky_relu(a, b, 0.1f); }},
+      {"relu6", [](std::span<const float> a, std::span<float> b, simd::Tier) { simd::relu6(a, b); }}};
   for (const auto& [name, f] : fns) {
     std::vector<float> want(n), out(n + 16), inplace;
     const std::span<const float> in(x.data() + 3, n);

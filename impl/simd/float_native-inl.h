@@ -184,10 +184,10 @@ struct Elu {
   }
 };
 
-// From this many elements (16 MiB) on, the output goes out with non-temporal stores: it cannot
-// stay in the caches anyway (32 MiB of L3 here), and streaming skips reading each output line
-// before writing it, a third of the memory traffic.
-constexpr size_t kStreamFrom = size_t{1} << 22;
+// From this many elements (kStreamBytes, 16 MiB) on, the output goes out with non-temporal
+// stores: it cannot stay in the caches anyway (32 MiB of L3 here), and streaming skips reading
+// each output line before writing it, a third of the memory traffic.
+constexpr size_t kStreamFrom = kStreamBytes / sizeof(float);
 
 // Runs op over x; a vector with a lane below Op::kSlowBelow goes to `slow` (the binary64 kernel).
 template <class Op, class Slow>

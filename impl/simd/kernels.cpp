@@ -83,6 +83,8 @@ constexpr double kLog2e = 0x1.71547652b82fep+0;
 constexpr double kLn2Hi = 6.93147180369123816490e-01;  // 0x3fe62e42fee00000: 32 significant bits
 constexpr double kLn2Lo = 1.90821492927058770002e-10;  // ln2 - kLn2Hi
 constexpr int kMaxLanes = 16;
+// From this output size on, elementwise loops use non-temporal stores (float_native-inl.h).
+constexpr size_t kStreamBytes = size_t{16} << 20;
 
 struct Pair {
   V h, l;
@@ -523,19 +525,28 @@ HWY_INLINE void LoopF32(const float* x, float* y, size_t n, const Op& op, float 
   }
 }
 
-// relu family in the native type (exact: no promotion needed).
+// relu family in the native type (exact: no promotion needed). Outputs of kStreamBytes and more
+// go out with non-temporal stores (see float_native-inl.h), peeled to the output's alignment.
 template <class T, class F>
 HWY_INLINE void LoopNative(const T* x, T* y, size_t n, const F& f) {
   const hn::ScalableTag<T> d;
   const size_t N = hn::Lanes(d);
-  size_t i = 0;
-  for (; i + N <= n; i += N) hn::StoreU(f(d, hn::LoadU(d, x + i)), d, y + i);
-  if (i < n) {
+  auto partial = [&](size_t i, size_t m) {
     HWY_ALIGN T buf[2 * kMaxLanes] = {};
-    std::memcpy(buf, x + i, (n - i) * sizeof(T));
+    std::memcpy(buf, x + i, m * sizeof(T));
     hn::Store(f(d, hn::Load(d, buf)), d, buf);
-    std::memcpy(y + i, buf, (n - i) * sizeof(T));
+    std::memcpy(y + i, buf, m * sizeof(T));
+  };
+  size_t i = 0;
+  const size_t vb = N * sizeof(T);
+  if (n * sizeof(T) >= kStreamBytes && reinterpret_cast<uintptr_t>(y) % sizeof(T) == 0) {
+    const size_t peel = ((vb - reinterpret_cast<uintptr_t>(y) % vb) % vb) / sizeof(T);
+    if (peel > 0) partial(0, peel);
+    for (i = peel; i + N <= n; i += N) hn::Stream(f(d, hn::LoadU(d, x + i)), d, y + i);
+    hwy::FlushStream();
   }
+  for (; i + N <= n; i += N) hn::StoreU(f(d, hn::LoadU(d, x + i)), d, y + i);
+  if (i < n) partial(i, n - i);
 }
 
 template <class T>
