@@ -16,6 +16,7 @@
 #include "nnconform/conformance/measure.hpp"
 #include "nnconform/conformance/simd_implementation.hpp"
 #include "nnconform/impl/simd.hpp"
+#include "builtin_call.hpp"
 
 namespace nnconform::conformance {
 namespace {
@@ -24,71 +25,37 @@ using ref::Format;
 using ref::FunctionSpec;
 namespace simd = nnconform::simd;
 
-struct Args {
-  const FunctionSpec& fn;
-  Format format;
-  const ref::Arguments& args;
+// One case as the SIMD entries read it: builtin::Call (inputs, parameters rounded as a caller
+// of the format holds them, reduction) plus the tier, and refusals of what the kernels lack.
+class Args : public builtin::Call {
+ public:
+  Args(const FunctionSpec& fn, Format format, const ref::Arguments& args, simd::Tier tier)
+      : Call(fn, format, args), tier(tier), fn_(fn), args_(args) {}
   simd::Tier tier;
 
-  const ref::Tensor& tensor(const std::string& name) const {
-    auto it = args.inputs.find(name);
-    if (it == args.inputs.end()) throw Unsupported(fn.name + ": input '" + name + "' not given");
-    return it->second;
-  }
-  template <typename T>
-  std::vector<T> real(const std::string& name) const {
-    std::vector<T> out;
-    for (const auto& v : tensor(name).values) out.push_back(static_cast<T>(v.to_double()));
-    return out;
-  }
-  simd::Shape rows(const std::string& name) const {
-    const ref::Tensor& t = tensor(name);
-    if (t.shape.size() == 2) return {t.shape[0], t.shape[1]};
-    return {1, t.shape.empty() ? 1 : t.shape[0]};
-  }
-  std::string text(const std::string& name) const {
-    auto it = args.params.find(name);
-    if (it != args.params.end()) return it->second;
-    const ref::ParamSpec* p = fn.param(name);
-    if (!p || !p->default_value) throw Unsupported(fn.name + ": parameter '" + name + "' has no value");
-    return *p->default_value;
-  }
-  double param(const std::string& name) const {
-    const ref::ParamSpec* p = fn.param(name);
-    Format f = p && p->type == ref::ParamType::real && !p->exact ? format : Format::binary64;
-    auto v = ref::parse_value(text(name), f);
-    if (!v) throw Unsupported(fn.name + ": parameter '" + name + "' is not a number");
-    return v->to_double();
-  }
   // The kernels implement only this value of a parameter.
   void require(const std::string& name, double value) const {
-    double v = param(name);
-    if (!(v == value)) throw Unsupported(fn.name + ": the SIMD kernels have no parameter " + name);
+    if (!(param<double>(name) == value)) throw Unsupported(fn_.name + ": the SIMD kernels have no parameter " + name);
   }
   void no_input(const std::string& name) const {
-    if (args.inputs.count(name)) throw Unsupported(fn.name + ": the SIMD kernels have no input '" + name + "'");
+    if (has(name)) throw Unsupported(fn_.name + ": the SIMD kernels have no input '" + name + "'");
   }
   void default_text(const std::string& name) const {
-    if (args.params.count(name) && args.params.at(name) != fn.param(name)->default_value.value_or(""))
-      throw Unsupported(fn.name + ": the SIMD kernels have no parameter " + name);
+    if (args_.params.count(name) && args_.params.at(name) != fn_.param(name)->default_value.value_or(""))
+      throw Unsupported(fn_.name + ": the SIMD kernels have no parameter " + name);
   }
-  simd::Reduction reduction() const {
-    std::string r = text("reduction");
-    return r == "none" ? simd::Reduction::none : r == "sum" ? simd::Reduction::sum : simd::Reduction::mean;
-  }
-  std::size_t reduced(std::size_t n) const { return reduction() == simd::Reduction::none ? n : 1; }
+
+ private:
+  const FunctionSpec& fn_;
+  const ref::Arguments& args_;
 };
 
-struct Entry {
-  std::function<std::vector<float>(const Args&)> f32;
-  std::function<std::vector<double>(const Args&)> f64;
-};
+using Entry = builtin::Entry<Args>;
 template <typename K>
 Entry entry(K k) {
-  return {[k](const Args& a) { return k(0.0f, a); }, [k](const Args& a) { return k(0.0, a); }};
+  return builtin::entry<Args>(k);
 }
-template <typename T>
-using In = std::span<const T>;
+using builtin::In;
 
 // Elementwise activation f(x, out, [param], [tier]) for float and double.
 #define NNC_UNARY(NAME, CALL)                       \
@@ -111,11 +78,11 @@ const std::map<std::string, Entry>& registry() {
                           else simd::silu(in, out))},
       {"softplus", NNC_UNARY(softplus, a.require("beta", 1); a.require("threshold", INFINITY);
                              if constexpr (sizeof(T) == 4) simd::softplus(in, out, a.tier); else simd::softplus(in, out))},
-      {"elu", NNC_UNARY(elu, T alpha = static_cast<T>(a.param("alpha"));
+      {"elu", NNC_UNARY(elu, T alpha = a.param<T>("alpha");
                         if constexpr (sizeof(T) == 4) simd::elu(in, out, alpha, a.tier); else simd::elu(in, out, alpha))},
       {"mish", NNC_UNARY(mish, if constexpr (sizeof(T) == 4) simd::mish(in, out, a.tier); else simd::mish(in, out))},
       {"relu", NNC_UNARY(relu, simd::relu(in, out))},
-      {"leaky_relu", NNC_UNARY(leaky_relu, simd::leaky_relu(in, out, static_cast<T>(a.param("a"))))},
+      {"leaky_relu", NNC_UNARY(leaky_relu, simd::leaky_relu(in, out, a.param<T>("a")))},
       {"relu6", NNC_UNARY(relu6, simd::relu6(in, out))},
       {"softmax", entry([](auto zero, const Args& a) {
          using T = decltype(zero);
@@ -147,10 +114,9 @@ const std::map<std::string, Entry>& registry() {
          a.default_text("ignore_index");
          a.require("label_smoothing", 0);
          auto z = a.real<T>("z");
-         const ref::Tensor& tt = a.tensor("t");
-         std::vector<std::int64_t> t(tt.indices.begin(), tt.indices.end());
+         std::vector<std::int64_t> t = a.indices("t");
          simd::Shape s = a.rows("z");
-         std::vector<T> y(a.reduced(s.n));
+         std::vector<T> y(a.reduced_size(s.n));
          simd::cross_entropy(In<T>(z), std::span<const std::int64_t>(t), s, std::span<T>(y), a.reduction());
          return y;
        })},
@@ -160,7 +126,7 @@ const std::map<std::string, Entry>& registry() {
          a.require("pos_weight", 1);
          auto y = a.real<T>("y");
          auto s = a.real<T>("s");
-         std::vector<T> out(a.reduced(y.size()));
+         std::vector<T> out(a.reduced_size(y.size()));
          simd::binary_cross_entropy_with_logits(In<T>(y), In<T>(s), std::span<T>(out), a.reduction());
          return out;
        })},
@@ -168,7 +134,7 @@ const std::map<std::string, Entry>& registry() {
          using T = decltype(zero);
          auto y = a.real<T>("y");
          auto yh = a.real<T>("yhat");
-         std::vector<T> out(a.reduced(y.size()));
+         std::vector<T> out(a.reduced_size(y.size()));
          simd::mse(In<T>(y), In<T>(yh), std::span<T>(out), a.reduction());
          return out;
        })},
@@ -176,7 +142,7 @@ const std::map<std::string, Entry>& registry() {
          using T = decltype(zero);
          auto y = a.real<T>("y");
          auto yh = a.real<T>("yhat");
-         std::vector<T> out(a.reduced(y.size()));
+         std::vector<T> out(a.reduced_size(y.size()));
          simd::mae(In<T>(y), In<T>(yh), std::span<T>(out), a.reduction());
          return out;
        })},
@@ -184,8 +150,8 @@ const std::map<std::string, Entry>& registry() {
          using T = decltype(zero);
          auto y = a.real<T>("y");
          auto yh = a.real<T>("yhat");
-         std::vector<T> out(a.reduced(y.size()));
-         simd::huber(In<T>(y), In<T>(yh), std::span<T>(out), static_cast<T>(a.param("delta")), a.reduction());
+         std::vector<T> out(a.reduced_size(y.size()));
+         simd::huber(In<T>(y), In<T>(yh), std::span<T>(out), a.param<T>("delta"), a.reduction());
          return out;
        })},
   };
