@@ -12,21 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh
-peers=(libbenchmark-dev libsleef-dev libeigen3-dev libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
-       libdnnl-dev libtorch-dev)
-missing=()
-for p in "${peers[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "bench: installing ${missing[*]}"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash scripts/install-deps.sh libbenchmark-dev libsleef-dev libeigen3-dev libxnnpack-dev libpthreadpool-dev \
+  libcpuinfo-dev libdnnl-dev libtorch-dev
 
 build=${BUILD:-build/bench}
 jobs=${JOBS:-2}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages nnconform builds against. Idempotent: packages already
-# present are skipped, and apt-get is not touched at all when nothing is missing.
+# Installs the Debian packages nnconform builds against, plus any given as arguments (the
+# benchmark's peer libraries: scripts/bench.sh). Idempotent: packages already present are
+# skipped, and apt-get is not touched at all when nothing is missing.
 set -euo pipefail
 
 packages=(
@@ -12,6 +13,7 @@ packages=(
   python3-numpy python3-scipy python3-sklearn
   # impl/simd: Highway's runtime dispatch (libquadmath, for the correctly rounded tier, comes with GCC).
   libhwy-dev
+  "$@"
 )
 
 missing=()
