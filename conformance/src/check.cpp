@@ -18,18 +18,10 @@ namespace fs = std::filesystem;
 using ref::Format;
 using ref::FunctionSpec;
 
+}  // namespace
+
 // --- Golden cases. -----------------------------------------------------------------------------
 
-struct GoldenCase {
-  ref::Arguments args;
-  std::vector<ref::FloatBits> expected;
-  std::vector<double> offsets;
-  std::string location;
-  std::string family;
-};
-
-// The cases of fn in format: its case file and, for 16-bit formats, its exhaustive table.
-// Returns an error message instead when they cannot be read.
 std::string load_cases(const FunctionSpec& fn, Format format, const fs::path& dir, std::vector<GoldenCase>& out) {
   std::string rel = ref::vector_file_path(fn, format, ref::VectorFileKind::cases);
   fs::path cases = dir / rel;
@@ -72,6 +64,8 @@ std::string load_cases(const FunctionSpec& fn, Format format, const fs::path& di
   }
   return "";
 }
+
+namespace {
 
 // --- Describing values. ------------------------------------------------------------------------
 

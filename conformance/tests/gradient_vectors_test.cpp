@@ -19,6 +19,7 @@
 #include "nnconform/conformance/measure.hpp"
 #include "nnconform/ref/vectors.hpp"
 #include "table_merge.hpp"
+#include "test_specs.hpp"
 
 namespace nnconform::conformance {
 namespace {
@@ -26,10 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using ref::Format;
 
-const ref::SpecSet& specs() {
-  static const ref::SpecSet s = ref::SpecSet::load(NNCONFORM_SPEC_DIR);
-  return s;
-}
+using testing::specs;
 
 // One gradient file.
 struct GradientTarget {

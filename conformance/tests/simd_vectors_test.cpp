@@ -23,6 +23,7 @@
 #include "nnconform/conformance/simd_implementation.hpp"
 #include "nnconform/impl/simd.hpp"
 #include "nnconform/ref/vectors.hpp"
+#include "test_specs.hpp"
 
 namespace nnconform::conformance {
 namespace {
@@ -30,10 +31,7 @@ namespace {
 namespace fs = std::filesystem;
 using ref::Format;
 
-const ref::SpecSet& specs() {
-  static const ref::SpecSet s = ref::SpecSet::load(NNCONFORM_SPEC_DIR);
-  return s;
-}
+using testing::specs;
 
 // Parsed once per file: every implementation reads the same vectors.
 const ref::VectorFile& vectors(const ref::FunctionSpec& fn, Format f) {

@@ -33,6 +33,23 @@
 
 namespace nnconform::conformance {
 
+// One golden case as check scores it: the arguments, the golden values and their offsets
+// (exact - golden, in ulps), where it comes from ("activations/sigmoid/binary32.txt:12" or an
+// exhaustive table's "[0x3c00]") and its family (the case's, or "exhaustive16" for a table entry).
+struct GoldenCase {
+  ref::Arguments args;
+  std::vector<ref::FloatBits> expected;
+  std::vector<double> offsets;
+  std::string location;
+  std::string family;
+};
+
+// The cases of fn in format under the vector directory `dir`: its case file and, for 16-bit
+// formats, its exhaustive table (entries outside the input's domain, which hold no golden
+// value, left out). Returns an error message instead when they cannot be read.
+std::string load_cases(const ref::FunctionSpec& fn, ref::Format format, const std::filesystem::path& dir,
+                       std::vector<GoldenCase>& out);
+
 // An unknown profile or convention, an unknown function: bad usage (exit status 2).
 class CheckUsageError : public std::runtime_error {
  public:
