@@ -104,38 +104,44 @@ HWY_INLINE Pair32 OnePlusScaled(DF32 d, VF32 s, const OnePlus& p) {
   return {dh, hn::MulAdd(s, p.wl, hn::MulAdd(s, p.w, hn::Sub(one, dh)))};
 }
 
-// sigmoid: with e = e^-|x| = s·(w + wl), D = 1 + e:
-//   x >= 0: 1/D;   x < 0: e/D = s·(w + wl)/D  (s scales exactly: the result is normal).
+// What sigmoid and silu share: e = e^-|x| = s·(w + wl) and D = 1 + e as pairs, for x >= -87
+// (below, sigmoid(x) is subnormal: the loop sends such vectors to the binary64 kernel). |x| is
+// clamped to 87 (e^-87 is below half an ulp of 1); NaN stays NaN (x86 max returns its second
+// operand when one is NaN).
+struct Logistic {
+  static constexpr float kSlowBelow = -87.0f;
+  ExpSplit e;
+  OnePlus p;
+  Pair32 D;
+  hn::Mask<DF32> neg;  // x < 0
+  HWY_INLINE Logistic(DF32 d, VF32 x)
+      : e(Exp(d, hn::Max(hn::Set(d, kSlowBelow), hn::Or(x, hn::SignBit(d))), hn::Zero(d))),
+        p(OnePlusHT(d, e)),
+        D(OnePlusScaled(d, e.s, p)),
+        neg(hn::Lt(x, hn::Zero(d))) {}
+};
+
+// sigmoid: x >= 0: 1/D;   x < 0: e/D = s·(w + wl)/D  (s scales exactly: the result is normal).
 struct Sigmoid {
-  static constexpr float kSlowBelow = -87.0f;  // sigmoid(x) is subnormal below about -87.3
+  static constexpr float kSlowBelow = Logistic::kSlowBelow;
   HWY_INLINE VF32 operator()(DF32 d, VF32 x) const {
-    // -|x| clamped to -87 (e^-87 is below half an ulp of 1): NaN stays NaN (x86 max returns
-    // its second operand when one is NaN).
-    const VF32 z = hn::Max(hn::Set(d, kSlowBelow), hn::Or(x, hn::SignBit(d)));
-    const ExpSplit e = Exp(d, z, hn::Zero(d));
-    const OnePlus p = OnePlusHT(d, e);
-    const Pair32 D = OnePlusScaled(d, e.s, p);
-    const auto neg = hn::Lt(x, hn::Zero(d));
-    const VF32 v = DivFF(d, hn::IfThenElse(neg, p.w, hn::Set(d, 1.0f)), hn::IfThenElseZero(neg, p.wl), D.h, D.l);
-    return hn::IfThenElse(neg, hn::Mul(v, e.s), v);
+    const Logistic l(d, x);
+    const VF32 v = DivFF(d, hn::IfThenElse(l.neg, l.p.w, hn::Set(d, 1.0f)), hn::IfThenElseZero(l.neg, l.p.wl), l.D.h, l.D.l);
+    return hn::IfThenElse(l.neg, hn::Mul(v, l.e.s), v);
   }
 };
 
 // silu = x·sigmoid(x): x >= 0: x/D; x < 0: s·x·(w + wl)/D, x·w split exactly by the FMA.
 struct Silu {
-  static constexpr float kSlowBelow = -87.0f;
+  static constexpr float kSlowBelow = Logistic::kSlowBelow;
   HWY_INLINE VF32 operator()(DF32 d, VF32 x) const {
-    const VF32 z = hn::Max(hn::Set(d, kSlowBelow), hn::Or(x, hn::SignBit(d)));
-    const ExpSplit e = Exp(d, z, hn::Zero(d));
-    const OnePlus p = OnePlusHT(d, e);
-    const Pair32 D = OnePlusScaled(d, e.s, p);
-    const auto neg = hn::Lt(x, hn::Zero(d));
-    const VF32 xw = hn::Mul(x, p.w);
-    const VF32 xwl = hn::MulAdd(x, p.wl, hn::MulSub(x, p.w, xw));
-    const VF32 v = DivFF(d, hn::IfThenElse(neg, xw, x), hn::IfThenElseZero(neg, xwl), D.h, D.l);
+    const Logistic l(d, x);
+    const VF32 xw = hn::Mul(x, l.p.w);
+    const VF32 xwl = hn::MulAdd(x, l.p.wl, hn::MulSub(x, l.p.w, xw));
+    const VF32 v = DivFF(d, hn::IfThenElse(l.neg, xw, x), hn::IfThenElseZero(l.neg, xwl), l.D.h, l.D.l);
     // silu(x) rounds to x from 88 on (and x/D would make inf - inf at +inf); its sign is x's,
     // -0 included.
-    const VF32 y = hn::IfThenElse(neg, hn::Mul(v, e.s), hn::IfThenElse(hn::Gt(x, hn::Set(d, 88.0f)), x, v));
+    const VF32 y = hn::IfThenElse(l.neg, hn::Mul(v, l.e.s), hn::IfThenElse(hn::Gt(x, hn::Set(d, 88.0f)), x, v));
     return hn::CopySign(y, x);
   }
 };
@@ -199,12 +205,17 @@ HWY_INLINE void Loop(const float* x, float* y, size_t n, const Op& op, const Slo
   const DF32 d;
   const size_t N = hn::Lanes(d);
   const VF32 below = hn::Set(d, Op::kSlowBelow);
+  // Whether a vector goes to `slow`; never for the ops that have no slow range (-inf).
+  auto is_slow = [&](VF32 v) {
+    if constexpr (Op::kSlowBelow == -std::numeric_limits<float>::infinity()) return false;
+    return !hn::AllFalse(d, hn::Lt(v, below));
+  };
   // Fewer than N elements, through a buffer.
   auto partial = [&](size_t i, size_t m) {
     HWY_ALIGN float buf[kMaxLanes] = {};
     std::memcpy(buf, x + i, m * sizeof(float));
     const VF32 v = hn::Load(d, buf);
-    if (!hn::AllFalse(d, hn::Lt(v, below))) {
+    if (is_slow(v)) {
       slow(x + i, y + i, m);
       return;
     }
@@ -214,7 +225,7 @@ HWY_INLINE void Loop(const float* x, float* y, size_t n, const Op& op, const Slo
   auto run = [&](size_t i, size_t end, auto stream) {
     for (; i + N <= end; i += N) {
       const VF32 v = hn::LoadU(d, x + i);
-      if (HWY_UNLIKELY(!hn::AllFalse(d, hn::Lt(v, below)))) {
+      if (HWY_UNLIKELY(is_slow(v))) {
         slow(x + i, y + i, N);
         continue;
       }
