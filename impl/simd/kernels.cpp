@@ -304,16 +304,22 @@ struct EluOp {
   }
 };
 
+// log(1 + e^-|x|) as LogParts, from e = ExpCore(-|x|): e^-|x| as a double-word, 1 + it by
+// FastTwoSum (1 >= e^-|x|). Shared by softplus and binary_cross_entropy_with_logits.
+HWY_INLINE LogParts Log1pOfExp(DD d, const ExpParts& e) {
+  V E = hn::Mul(e.e1, e.e2);
+  V eh = hn::Mul(e.uh, E), el = hn::Mul(e.ul, E);
+  Pair w = FastTwoSum(hn::Set(d, 1.0), eh);
+  w.l = hn::Add(w.l, el);
+  return LogCore(d, w.h, w.l);
+}
+
 // softplus(x) = max(x, 0) + log(1 + e^-|x|).
 template <int kDeg>
 struct SoftplusOp {
   HWY_INLINE V operator()(DD d, V x) const {
     auto e = ExpCore<kDeg>(d, hn::Neg(hn::Abs(x)));
-    V E = hn::Mul(e.e1, e.e2);
-    V eh = hn::Mul(e.uh, E), el = hn::Mul(e.ul, E);
-    Pair w = FastTwoSum(hn::Set(d, 1.0), eh);
-    w.l = hn::Add(w.l, el);
-    LogParts L = LogCore(d, w.h, w.l);
+    LogParts L = Log1pOfExp(d, e);
     V xp = hn::Max(x, hn::Zero(d));
     Pair s1 = TwoSum(xp, L.a);
     Pair s2 = TwoSum(s1.h, L.b);
@@ -944,12 +950,7 @@ struct HuberTerm {
 // guards of the spec keeping 0·inf out.
 struct BceLogitsTerm {
   HWY_INLINE Pair operator()(DD d, V y, V s) const {
-    auto e = ExpCore<13>(d, hn::Neg(hn::Abs(s)));
-    V E = hn::Mul(e.e1, e.e2);
-    V eh = hn::Mul(e.uh, E), el = hn::Mul(e.ul, E);
-    Pair w = FastTwoSum(hn::Set(d, 1.0), eh);
-    w.l = hn::Add(w.l, el);
-    LogParts L = LogCore(d, w.h, w.l);
+    LogParts L = Log1pOfExp(d, ExpCore<13>(d, hn::Neg(hn::Abs(s))));
     auto pos = hn::Gt(s, hn::Zero(d));
     Pair omy = TwoSum(hn::Set(d, 1.0), hn::Neg(y));
     V fh = hn::IfThenElse(pos, omy.h, hn::Neg(y));
