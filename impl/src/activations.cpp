@@ -100,19 +100,10 @@ double tanh_dd(double x) {
   return std::copysign(t, x);
 }
 
-// b = beta·x exactly as a DD (Dekker on the frexp significands, rescaled): |b| beyond 2^20 is
-// returned as ±2^20 (softplus is then x, or 0), and a product below 2^-1000 as its sign times
-// 2^-1000 (softplus(b) = log 2 + b/2 + ...: such a b cannot change the rounding).
-DD exact_product(double beta, double x) {
-  int eb = 0;
-  int ex = 0;
-  const double mb = std::frexp(beta, &eb);
-  const double mx = std::frexp(x, &ex);
-  const int e = eb + ex;
-  if (e > 20) return {std::copysign(0x1p20, x), 0.0};
-  if (e < -1000) return {std::copysign(0x1p-1000, x), 0.0};
-  return dd::scale(dd::two_prod(mb, mx), e);
-}
+// b = beta·x exactly as a DD: |b| beyond 2^20 is returned as ±2^20 (softplus is then x, or 0),
+// and a product below 2^-1000 as its sign times 2^-1000 (softplus(b) = log 2 + b/2 + ...: such
+// a b cannot change the rounding).
+DD exact_product(double beta, double x) { return dd::exact_product(beta, x, 20, 0x1p-1000); }
 
 // softplus in DD, with b = beta·x exact (so its rounding is not amplified by the condition
 // ~|b| of the left tail). Threshold: x where the exact beta·x > threshold (the spec's).

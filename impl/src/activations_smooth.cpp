@@ -53,20 +53,10 @@ T x_sigmoid(double x, DD w) {
   return dd::round_to<T>(dd::mul(e.m, xs.m.hi), e.e + xs.e);
 }
 
-// beta·x exactly as a DD (beta > 0 finite, x finite nonzero), whatever their magnitudes: the
-// product of the frexp significands is split exactly and rescaled. A product beyond 2^12 in
+// beta·x exactly as a DD (beta > 0 finite, x finite nonzero): a product beyond 2^12 in
 // magnitude is returned as ±2^12 (x_sigmoid saturates there); below 2^-1000 as ±2^-1010
 // (sigmoid(w) = 1/2 + w/4, and only the sign of w/4 can matter: it breaks ties).
-DD exact_product(double beta, double x) {
-  int eb = 0;
-  int ex = 0;
-  const double mb = std::frexp(beta, &eb);
-  const double mx = std::frexp(x, &ex);
-  const int e = eb + ex;
-  if (e > 12) return {std::copysign(0x1p12, x), 0.0};
-  if (e < -1000) return {std::copysign(0x1p-1010, x), 0.0};
-  return dd::scale(dd::two_prod(mb, mx), e);
-}
+DD exact_product(double beta, double x) { return dd::exact_product(beta, x, 12, 0x1p-1010); }
 
 template <class T>
 T silu_one(double x) {

@@ -120,6 +120,21 @@ inline double ldexp_fast(double x, int e) {
 
 inline DD scale(DD a, int e) { return {ldexp_fast(a.hi, e), ldexp_fast(a.lo, e)}; }
 
+// beta·x exactly as a DD, beta > 0, whatever the magnitudes (two_prod needs them below 2^995):
+// the product of the frexp significands, split exactly and rescaled. A product whose exponent
+// exceeds max_exp is returned as ±2^max_exp, one below 2^-1000 as ±tiny: the callers'
+// functions saturate above, and below only the product's sign can still matter.
+inline DD exact_product(double beta, double x, int max_exp, double tiny) {
+  int eb = 0;
+  int ex = 0;
+  const double mb = std::frexp(beta, &eb);
+  const double mx = std::frexp(x, &ex);
+  const int e = eb + ex;
+  if (e > max_exp) return {std::copysign(std::ldexp(1.0, max_exp), x), 0.0};
+  if (e < -1000) return {std::copysign(tiny, x), 0.0};
+  return scale(two_prod(mb, mx), e);
+}
+
 // A value (hi + lo)·2^e. Kernels whose result may leave the normal range carry this.
 struct Scaled {
   DD m;
