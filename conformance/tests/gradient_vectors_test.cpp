@@ -19,7 +19,7 @@
 #include "nnconform/conformance/measure.hpp"
 #include "nnconform/ref/vectors.hpp"
 #include "table_merge.hpp"
-#include "test_specs.hpp"
+#include "test_support.hpp"
 
 namespace nnconform::conformance {
 namespace {
@@ -27,6 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using ref::Format;
 
+using testing::describe_case;
 using testing::specs;
 
 // One gradient file.
@@ -69,25 +70,6 @@ std::vector<Row>& rows() {
   return r;
 }
 
-std::string describe_case(const ref::FunctionSpec& fn, const ref::Arguments& args, std::size_t element,
-                          const ref::FloatBits& got, const ref::FloatBits& want, double offset) {
-  std::ostringstream os;
-  std::vector<std::string> names;
-  for (const auto& in : fn.inputs) names.push_back(in.name);
-  names.push_back("g");
-  for (const auto& name : names) {
-    auto it = args.inputs.find(name);
-    if (it == args.inputs.end()) continue;
-    std::string text = ref::describe(it->second);
-    if (text.size() > 120) text = text.substr(0, 117) + "...";
-    os << name << "=" << text << " ";
-  }
-  for (const auto& [k, v] : args.params) os << k << "=" << v << " ";
-  os << "[" << element << "]: got " << ref::to_hex(got) << " (" << ref::to_shortest_decimal(got) << "), golden "
-     << ref::to_hex(want) << " with the exact value " << std::showpos << std::setprecision(3) << offset
-     << std::noshowpos << " ulp from it";
-  return os.str();
-}
 
 class GradientVectors : public ::testing::TestWithParam<GradientTarget> {};
 
@@ -129,7 +111,7 @@ TEST_P(GradientVectors, BuiltinBackwardMeetsStrict) {
       ElementError e = measure(got[i], c.expected.values[k], c.offsets_ulps[k]);
       row.score.add(e, tolerance, fn.signed_zero_significant, [&] {
         return target.path + ":" + std::to_string(c.line) + " " +
-               describe_case(fn, c.args, i, got[i], c.expected.values[k], c.offsets_ulps[k]);
+               describe_case(fn, c.args, i, got[i], c.expected.values[k], c.offsets_ulps[k], {"g"});
       });
     }
   }

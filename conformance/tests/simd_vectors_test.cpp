@@ -23,7 +23,7 @@
 #include "nnconform/conformance/simd_implementation.hpp"
 #include "nnconform/impl/simd.hpp"
 #include "nnconform/ref/vectors.hpp"
-#include "test_specs.hpp"
+#include "test_support.hpp"
 
 namespace nnconform::conformance {
 namespace {

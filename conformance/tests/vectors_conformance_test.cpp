@@ -16,7 +16,7 @@
 #include "nnconform/conformance/measure.hpp"
 #include "nnconform/ref/vectors.hpp"
 #include "table_merge.hpp"
-#include "test_specs.hpp"
+#include "test_support.hpp"
 
 namespace nnconform::conformance {
 namespace {
@@ -24,6 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using ref::Format;
 
+using testing::describe_case;
 using testing::specs;
 
 struct Row {
@@ -39,19 +40,6 @@ std::vector<Row>& rows() {
   return r;
 }
 
-std::string describe_case(const ref::FunctionSpec& fn, const ref::Arguments& args, std::size_t element,
-                          const ref::FloatBits& got, const ref::FloatBits& want, double offset) {
-  std::ostringstream os;
-  for (const auto& in : fn.inputs) {
-    auto it = args.inputs.find(in.name);
-    if (it != args.inputs.end()) os << in.name << "=" << ref::describe(it->second) << " ";
-  }
-  for (const auto& [k, v] : args.params) os << k << "=" << v << " ";
-  os << "[" << element << "]: got " << ref::to_hex(got) << " (" << ref::to_shortest_decimal(got) << "), golden "
-     << ref::to_hex(want) << " with the exact value " << std::showpos << std::setprecision(3) << offset
-     << std::noshowpos << " ulp from it";
-  return os.str();
-}
 
 struct Target {
   std::string function;
