@@ -202,7 +202,8 @@ TEST(SimdKernels, LengthsOffsetsAndInPlaceAgreeBitwise) {
 
 // Arrays of 16 MiB and more take the streaming-store loops (kernels.cpp, kStreamBytes),
 // peeled to the output's alignment: its results must equal those of short calls bit for bit,
-// at any misalignment of the output, in place or not. (Inputs stay above -87: a vector holding a
+// at any misalignment of the output, in place or not, in both tiers (the correctly rounded one
+// also sends some lanes to its second step, in batches). (Inputs stay above -87: a vector holding a
 // lower one takes the binary64 kernel, whose results are as accurate but not the same bits, and
 // which vectors hold it depends on the alignment.)
 TEST(SimdKernels, StreamingLoopAgreesWithShortCalls) {
@@ -225,21 +226,23 @@ TEST(SimdKernels, StreamingLoopAgreesWithShortCalls) {
       {"relu", [](std::span<const float> a, std::span<float> b, simd::Tier) { simd::relu(a, b); }},
       {"leaky_relu", [](std::span<const float> a, std::span<float> b, simd::Tier) { simd::leaky_relu(a, b, 0.1f); }},
       {"relu6", [](std::span<const float> a, std::span<float> b, simd::Tier) { simd::relu6(a, b); }}};
-  for (const auto& [name, f] : fns) {
-    std::vector<float> want(n), out(n + 16), inplace;
-    const std::span<const float> in(x.data() + 3, n);
-    for (std::size_t i = 0; i < n; i += 4096) {
-      const std::size_t m = std::min<std::size_t>(4096, n - i);
-      f(in.subspan(i, m), std::span<float>(want).subspan(i, m), simd::Tier::fast);
+  for (const auto& [name, f] : fns)
+    for (simd::Tier tier : {simd::Tier::fast, simd::Tier::correctly_rounded}) {
+      const std::string what = std::string(name) + (tier == simd::Tier::fast ? "" : " (correctly rounded)");
+      std::vector<float> want(n), out(n + 16), inplace;
+      const std::span<const float> in(x.data() + 3, n);
+      for (std::size_t i = 0; i < n; i += 4096) {
+        const std::size_t m = std::min<std::size_t>(4096, n - i);
+        f(in.subspan(i, m), std::span<float>(want).subspan(i, m), tier);
+      }
+      for (std::size_t off : {0, 1, 7}) {
+        f(in, std::span<float>(out.data() + off, n), tier);
+        EXPECT_EQ(std::memcmp(out.data() + off, want.data(), n * sizeof(float)), 0) << what << " output offset " << off;
+      }
+      inplace.assign(in.begin(), in.end());
+      f(inplace, inplace, tier);
+      EXPECT_EQ(std::memcmp(inplace.data(), want.data(), n * sizeof(float)), 0) << what << " in place";
     }
-    for (std::size_t off : {0, 1, 7}) {
-      f(in, std::span<float>(out.data() + off, n), simd::Tier::fast);
-      EXPECT_EQ(std::memcmp(out.data() + off, want.data(), n * sizeof(float)), 0) << name << " output offset " << off;
-    }
-    inplace.assign(in.begin(), in.end());
-    f(inplace, inplace, simd::Tier::fast);
-    EXPECT_EQ(std::memcmp(inplace.data(), want.data(), n * sizeof(float)), 0) << name << " in place";
-  }
 }
 
 TEST(SimdKernels, ForcedTargetIsReported) {

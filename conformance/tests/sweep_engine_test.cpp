@@ -12,6 +12,7 @@
 
 #include "nnconform/conformance/implementation.hpp"
 #include "nnconform/conformance/measure.hpp"
+#include "nnconform/conformance/simd_implementation.hpp"
 #include "nnconform/ref/evaluator.hpp"
 #include "nnconform/ref/fast/sweep.hpp"
 
@@ -32,10 +33,11 @@ Verdict measure(const FloatBits& c, const FloatBits& g, double offset) {
   return {e.ulps, e.correctly_rounded, e.nan_mismatch, e.inf_mismatch, e.zero_sign_mismatch};
 }
 
-// The built-in implementation through the conformance adapter, a chunk per call.
+// A conformance implementation (the built-in one unless told), a chunk per call.
 class Builtin : public SweepSubject {
  public:
-  Builtin(const FunctionSpec& fn, Format f) : impl_(conformance::make_builtin()), fn_(fn), format_(f) {}
+  Builtin(const FunctionSpec& fn, Format f, std::unique_ptr<conformance::Implementation> impl = conformance::make_builtin())
+      : impl_(std::move(impl)), fn_(fn), format_(f) {}
   void compute(std::span<const std::uint32_t> in, std::span<std::uint32_t> out) override {
     Arguments args;
     Tensor t;
@@ -140,6 +142,51 @@ TEST(Sweep, ShardedAndMergedEqualsUnsharded) {
   // A missing shard is an error naming the gap; so is an overlap.
   parts.erase(parts.begin() + 1);
   EXPECT_THROW(merge_results(parts), SweepError);
+}
+
+// The correctly rounded SIMD tier (impl/simd/float_cr-inl.h: float lanes with a rounding check,
+// then binary64, then binary128) over windows where its first step is weakest or changes form,
+// in the targets with the float-lane step (AVX-512, AVX2) and one without (SSE4): every result
+// correctly rounded. The whole binary32 range is swept by `scripts/sweep-all.sh --impl simd-cr`
+// (docs/sweeps/binary32-simd-cr); this keeps the test command honest between sweeps.
+TEST(Sweep, CorrectlyRoundedSimdTierOverItsHardWindows) {
+  struct Window {
+    std::uint32_t lo, hi;
+    const char* why;
+  };
+  const Window windows[] = {
+      {0x00000000u, 0x000fffffu, "+0 and subnormal x: tiny results, the division's subnormal steps"},
+      {0x0c000000u, 0x0c0fffffu, "x near 2^-103: the 2^-140 floor of the bounds"},
+      {0x3c000000u, 0x3c7fffffu, "x in [2^-7, 2^-6): tanh's e^-2x leaves M = 0, 1 - e cancels"},
+      {0xbc800000u, 0xbcffffffu, "x in (-2^-5, -2^-6]: elu's e^x leaves M = 0, e - 1 cancels"},
+      {0x40000000u, 0x400fffffu, "x in [2, 2.06): the common range"},
+      {0xc2a00000u, 0xc2b0ffffu, "x in (-88.5, -80]: sigmoid and silu at the subnormal boundary"},
+  };
+  std::vector<std::string> targets;
+  for (const auto& t : conformance::simd_targets())
+    if (t == "AVX3" || t == "AVX2" || t == "SSE4") targets.push_back(t);
+  ASSERT_FALSE(targets.empty());
+  for (const char* name : {"sigmoid", "tanh", "silu", "elu"}) {
+    const FunctionSpec& fn = *specs().find(name);
+    FastReference fr(reference(), fn, Format::binary32);
+    for (const auto& target : targets) {
+      const std::string impl = "simd-cr@" + target;
+      SubjectFactory subjects = [&] { return std::make_unique<Builtin>(fn, Format::binary32, conformance::make_simd(impl)); };
+      for (const Window& w : windows) {
+        SweepSpec s = spec_for(fn, Format::binary32, w.lo, w.hi, 1 << 16);
+        s.implementation = impl;
+        RunOptions ro;
+        ro.threads = 2;
+        const SweepResult r = run_sweep(fr, subjects, measure, s, ro);
+        ASSERT_TRUE(r.complete);
+        EXPECT_EQ(r.tally.correctly_rounded, r.tally.inputs)
+            << impl << " " << name << " on " << w.why << ": max " << r.tally.max_ulps << " ulp at input bits 0x"
+            << std::hex << r.tally.worst_input << std::dec;
+        EXPECT_EQ(r.tally.nan_mismatches + r.tally.inf_mismatches + r.tally.zero_sign_mismatches, 0u)
+            << impl << " " << name << " on " << w.why;
+      }
+    }
+  }
 }
 
 TEST(Sweep, ResumesFromItsLastCompletedChunk) {

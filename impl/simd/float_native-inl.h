@@ -170,6 +170,19 @@ struct Tanh {
   }
 };
 
+// e^z - 1 for e^z = s·(w + wl) (|s·w| <= 1, s·w exact), as a pair: s·w - 1 by Fast2Sum with -1,
+// or, where `small` (no reduction happened: e^z = 1 + h + t, h exact), h + t by Fast2Sum, with
+// no cancellation to undo. Shared by both tiers' elu.
+HWY_INLINE Pair32 Expm1Pair(DF32 d, VF32 s, VF32 w, VF32 wl, VF32 h, VF32 t, hn::Mask<DF32> small) {
+  const VF32 one = hn::Set(d, 1.0f);
+  const VF32 sw = hn::Mul(s, w);
+  const VF32 mh = hn::Sub(sw, one);
+  const VF32 ml = hn::MulAdd(s, wl, hn::Sub(sw, hn::Add(mh, one)));
+  const VF32 m0h = hn::Add(h, t);
+  const VF32 m0l = hn::Sub(t, hn::Sub(m0h, h));
+  return {hn::IfThenElse(small, m0h, mh), hn::IfThenElse(small, m0l, ml)};
+}
+
 // elu = x > 0 ? x : alpha·(e^x - 1), alpha > 0. e^x - 1 = s·(w + wl) - 1: s·w - 1 by Fast2Sum
 // (|s·w| <= 1; s·w exact), or h + t where k = 0 (no cancellation to undo). x clamped to -25
 // (e^-25 < 2^-36: alpha·(e^x - 1) rounds as alpha·(-1) does, to within 2^-36).
@@ -181,13 +194,8 @@ struct Elu {
     const VF32 z = hn::Max(hn::Set(d, -25.0f), hn::Min(hn::Zero(d), x));  // NaN kept (second operand)
     const ExpSplit e = Exp(d, z, hn::Zero(d));
     const OnePlus p = OnePlusHT(d, e);
-    const VF32 sw = hn::Mul(e.s, p.w);
-    const VF32 mh = hn::Sub(sw, one);
-    const VF32 ml = hn::MulAdd(e.s, p.wl, hn::Sub(sw, hn::Add(mh, one)));
-    const VF32 m0h = hn::Add(e.h, e.t);
-    const VF32 m0l = hn::Sub(e.t, hn::Sub(m0h, e.h));
-    const auto k0 = hn::Eq(e.s, one);
-    const VF32 yh = hn::IfThenElse(k0, m0h, mh), yl = hn::IfThenElse(k0, m0l, ml);
+    const Pair32 m = Expm1Pair(d, e.s, p.w, p.wl, e.h, e.t, hn::Eq(e.s, one));
+    const VF32 yh = m.h, yl = m.l;
     const VF32 va = hn::Set(d, alpha);
     const VF32 y = hn::MulAdd(va, yh, hn::Mul(va, yl));
     return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), x, y);

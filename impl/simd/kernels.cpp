@@ -714,6 +714,7 @@ void ScalarRowFallback(int mode, const T* z, size_t c, T* y) {
 #undef NNCONFORM_SIMD_FLOAT_NATIVE
 #define NNCONFORM_SIMD_FLOAT_NATIVE 1
 #include "float_native-inl.h"
+#include "float_cr-inl.h"
 #else
 #undef NNCONFORM_SIMD_FLOAT_NATIVE
 #define NNCONFORM_SIMD_FLOAT_NATIVE 0
@@ -727,8 +728,17 @@ HWY_INLINE void FastNativeF32(const float* x, float* y, size_t n, const Native& 
   fnative::Loop(x, y, n, native, [&](const float* xs, float* ys, size_t m) { LoopF32(xs, ys, m, wide, nullptr, param); });
 }
 #define NNC_FAST_F32(native, wide) FastNativeF32(x, y, n, native, wide, param)
+// The correctly rounded tier: float-lane step 1 (float_cr-inl.h), the lanes it leaves to the
+// binary64 kernel with the scalar binary128 behind it.
+template <class Native, class Wide>
+HWY_INLINE void CrNativeF32(const float* x, float* y, size_t n, const Native& native, const Wide& wide,
+                            float (*cr)(float, double), double param) {
+  fcr::Loop(x, y, n, native, [&](const float* xs, float* ys, size_t m) { LoopF32(xs, ys, m, wide, cr, param); });
+}
+#define NNC_CR_F32(native, wide, cr) CrNativeF32(x, y, n, native, wide, cr, param)
 #else
 #define NNC_FAST_F32(native, wide) LoopF32(x, y, n, wide, nullptr, param)
+#define NNC_CR_F32(native, wide, cr) LoopF32(x, y, n, wide, cr, param)
 #endif
 
 void UnaryF32(int op, const float* x, float* y, size_t n, double param, bool cr) {
@@ -738,23 +748,28 @@ void UnaryF32(int op, const float* x, float* y, size_t n, double param, bool cr)
     // fast tier; degree 11 in the correctly rounded tier, whose binary64 value then errs by
     // < 2^-46 relative (truncation 2^-45.5·|q|/(1 + q) plus a few u), 32 times inside the
     // rounding test's 2^-41.
-    // The fast tier on float lanes where the target has an FMA (float_native-inl.h); a vector
-    // it leaves (subnormal results) goes to the binary64 form.
+    // Where the target has an FMA, both tiers start on float lanes: the fast tier in
+    // float_native-inl.h (a vector it leaves, with subnormal results, goes to the binary64 form),
+    // the correctly rounded one in float_cr-inl.h (the lanes its rounding check leaves go to the
+    // binary64 form with its own check, and on to the binary128 scalar).
     case kSigmoid:
-      if (cr) LoopF32(x, y, n, SigmoidFastOp<11>{}, &sigmoid_cr, param);
+      if (cr) NNC_CR_F32(fcr::Sigmoid{}, SigmoidFastOp<11>{}, &sigmoid_cr);
       else NNC_FAST_F32(fnative::Sigmoid{}, SigmoidFastOp<8>{});
       break;
     case kTanh:
-      if (cr) LoopF32(x, y, n, TanhFastOp<11>{}, &tanh_cr, param);
+      if (cr) NNC_CR_F32(fcr::Tanh{}, TanhFastOp<11>{}, &tanh_cr);
       else NNC_FAST_F32(fnative::Tanh{}, TanhFastOp<8>{});
       break;
     case kSilu:
-      if (cr) LoopF32(x, y, n, SiluFastOp<11>{}, &silu_cr, param);
+      if (cr) NNC_CR_F32(fcr::Silu{}, SiluFastOp<11>{}, &silu_cr);
       else NNC_FAST_F32(fnative::Silu{}, SiluFastOp<8>{});
       break;
     case kSoftplus: LoopF32(x, y, n, SoftplusOp<11>{}, cr ? &softplus_cr : nullptr, param); break;
     case kElu:
-      if (cr) LoopF32(x, y, n, EluFastOp<11>{param}, &elu_cr, param);
+      if (cr && param > 0 && param <= 0x1p100 && static_cast<double>(static_cast<float>(param)) == param)
+        if (param == 1.0) NNC_CR_F32(fcr::Elu<true>{1.0f}, EluFastOp<11>{param}, &elu_cr);
+        else NNC_CR_F32(fcr::Elu<false>{static_cast<float>(param)}, EluFastOp<11>{param}, &elu_cr);
+      else if (cr) LoopF32(x, y, n, EluFastOp<11>{param}, &elu_cr, param);
       else if (param > 0 && param <= 0x1p100) NNC_FAST_F32(fnative::Elu{static_cast<float>(param)}, EluFastOp<8>{param});
       else LoopF32(x, y, n, EluFastOp<8>{param}, nullptr, param);
       break;

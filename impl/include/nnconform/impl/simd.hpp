@@ -22,12 +22,16 @@
 //   formulation of the double kernels (degree 11 for float), < 2^-45 relative.
 //   Subnormal float outputs are kept: nothing is flushed, no FTZ/DAZ is set or relied on.
 //   Outputs of 16 MiB and more are written with non-temporal stores.
-// * float, Tier::correctly_rounded (sigmoid, tanh, silu, softplus, elu, mish): a binary64 value
-//   that errs by < 2^-46 (degree 11, or the double-word formulation), then a rounding test:
-//   where it lies within 2^-41 (relative) of a midpoint between two floats, that element is
-//   recomputed in binary128 (__float128, libquadmath) and rounded once (silu below |x| = 2^-40
-//   by its series). The fallback runs on about 2^-16 of random inputs. Every one of the 2^32
-//   results is correctly rounded (docs/sweeps/binary32-simd-cr).
+// * float, Tier::correctly_rounded (sigmoid, tanh, silu, softplus, elu, mish): on targets with
+//   an FMA, sigmoid, tanh, silu and elu (alpha a float in (0, 2^100]) first run on float lanes
+//   (impl/simd/float_cr-inl.h): an unrounded float pair with an error bound of about 2^-32
+//   (a table-driven exp), rounded, and kept where every value within the bound rounds alike;
+//   the lanes it cannot decide (about 1% of random inputs) go on to the binary64 form. That form
+//   (all six functions, all targets) is a binary64 value that errs by < 2^-46 (degree 11, or the
+//   double-word formulation), then a rounding test: where it lies within 2^-41 (relative) of a
+//   midpoint between two floats, that element is recomputed in binary128 (__float128,
+//   libquadmath) and rounded once (silu below |x| = 2^-40 by its series). Every one of the 2^32
+//   results is correctly rounded (docs/sweeps/binary32-simd-cr, -simd-cr@AVX2).
 // * double: the double-word ("dd-lite") formulation with an exp polynomial of degree 13
 //   (truncation 2^-57.8) and double-word corrections at each cancellation; bounds per function
 //   in impl/simd/kernels.cpp.
