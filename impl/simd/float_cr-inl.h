@@ -46,7 +46,6 @@ using fnative::DF32;
 using fnative::DI32;
 using fnative::Pair32;
 using fnative::VF32;
-using DU32 = hn::RebindToUnsigned<DF32>;
 
 constexpr float kLog2e16F = 0x1.715476p+4f;   // 16/ln2
 constexpr float kLn2d16HiF = 0x1.62e44p-5f;   // ln2/16 to 19 bits: j·kLn2d16HiF is exact, |j| <= 8
@@ -133,8 +132,9 @@ HWY_INLINE Pair32 DivPair(DF32 d, VF32 nh, VF32 nl, VF32 dh, VF32 dl) {
 }
 
 // What step 1 gives per lane: the value (hi + lo)·scale with |error of hi + lo| <= bound; scale
-// a power of two that keeps hi + lo's rounding in the normal range. defer: lanes for step 2
-// whatever the check says (ranges step 1 does not cover).
+// is ± a power of two that keeps the result normal (so scaling the rounded hi + lo is exact),
+// and carries the sign where a zero result must keep it. defer: lanes for step 2 whatever the
+// check says (ranges step 1 does not cover).
 struct Unrounded {
   VF32 hi, lo, scale, bound;
   hn::Mask<DF32> defer;
