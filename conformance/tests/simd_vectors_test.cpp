@@ -203,9 +203,9 @@ TEST(SimdKernels, LengthsOffsetsAndInPlaceAgreeBitwise) {
 // Arrays of 16 MiB and more take the streaming-store loops (kernels.cpp, kStreamBytes),
 // peeled to the output's alignment: its results must equal those of short calls bit for bit,
 // at any misalignment of the output, in place or not, in both tiers (the correctly rounded one
-// also sends some lanes to its second step, in batches). (Inputs stay above -87: a vector holding a
-// lower one takes the binary64 kernel, whose results are as accurate but not the same bits, and
-// which vectors hold it depends on the alignment.)
+// also sends some lanes to its second step, in batches). (Inputs stay in (-64, 64): a fast-tier
+// vector holding one below -87 (-80 for mish) takes the binary64 kernel, whose results are as
+// accurate but not the same bits, and which vectors hold it depends on the alignment.)
 TEST(SimdKernels, StreamingLoopAgreesWithShortCalls) {
   const std::size_t n = (std::size_t{1} << 22) + 37;
   std::vector<float> x(n + 16);
@@ -223,6 +223,8 @@ TEST(SimdKernels, StreamingLoopAgreesWithShortCalls) {
       {"tanh", [](std::span<const float> a, std::span<float> b, simd::Tier t) { simd::tanh(a, b, t); }},
       {"silu", [](std::span<const float> a, std::span<float> b, simd::Tier t) { simd::silu(a, b, t); }},
       {"elu", [](std::span<const float> a, std::span<float> b, simd::Tier t) { simd::elu(a, b, 1.0f, t); }},
+      {"mish", [](std::span<const float> a, std::span<float> b, simd::Tier t) { simd::mish(a, b, t); }},
+      {"softplus", [](std::span<const float> a, std::span<float> b, simd::Tier t) { simd::softplus(a, b, t); }},
       {"relu", [](std::span<const float> a, std::span<float> b, simd::Tier) { simd::relu(a, b); }},
       {"leaky_relu", [](std::span<const float> a, std::span<float> b, simd::Tier) { simd::leaky_relu(a, b, 0.1f); }},
       {"relu6", [](std::span<const float> a, std::span<float> b, simd::Tier) { simd::relu6(a, b); }}};

@@ -122,13 +122,10 @@ HWY_INLINE ExpAcc ExpAccurate(DF32 d, VF32 z) {
   return {s, w, hn::Sub(low, hn::Sub(w, w0)), h, t, hn::Eq(h, z)};
 }
 
-// (nh + nl)/(dh + dl) as an unrounded pair q + c: DivFF without its last rounding.
 HWY_INLINE Pair32 DivPair(DF32 d, VF32 nh, VF32 nl, VF32 dh, VF32 dl) {
-  const VF32 inv = hn::Div(hn::Set(d, 1.0f), dh);
-  const VF32 q = hn::Mul(nh, inv);
-  VF32 rho = hn::NegMulAdd(q, dh, nh);  // exact
-  rho = hn::NegMulAdd(q, dl, hn::Add(rho, nl));
-  return {q, hn::Mul(rho, inv)};
+  Pair32 q;
+  fnative::DivPair(d, nh, nl, dh, dl, q.h, q.l);
+  return q;
 }
 
 // What step 1 gives per lane: the value (hi + lo)·scale with |error of hi + lo| <= bound; scale
@@ -234,6 +231,41 @@ struct Elu {
                                       hn::Set(d, alpha * kRelBound));
     return {hn::IfThenElse(pass, x, ph), hn::IfThenZeroElse(pass, pl), one, hn::IfThenZeroElse(pass, bound),
             hn::FirstN(d, 0)};
+  }
+};
+
+// softplus: fnative::SoftplusFromExp on ExpAccurate's u. u's 2^-32.3 reaches L weighted by
+// u/((1 + u)·L) <= 1; the logarithm's own errors (P 2^-40.1, the float sums of terms below
+// 2^-17, 1/(1 + r) to r³) stay below 2^-36 of L; adding x >= 0 only lowers the relative error:
+// relative 2^-31.5 with margin. Lanes below -80 are deferred (there u's low part s·wl rounds in
+// the subnormal range, by up to 2^-150, more than 2^-33 of u); from 20 on the result is x (L <
+// 2^-28.8 < a quarter ulp of x).
+struct Softplus {
+  HWY_INLINE Unrounded operator()(DF32 d, VF32 x) const {
+    const ExpAcc e = ExpAccurate(d, hn::Max(hn::Set(d, -87.0f), hn::Or(x, hn::SignBit(d))));  // NaN stays
+    Pair32 y = fnative::SoftplusFromExp(d, x, e.s, e.w, e.wl);
+    const auto big = hn::Gt(x, hn::Set(d, 20.0f));
+    y.h = hn::IfThenElse(big, x, y.h);
+    y.l = hn::IfThenZeroElse(big, y.l);
+    return {y.h, y.l, hn::Set(d, 1.0f), hn::Mul(y.h, hn::Set(d, kRelBound)), hn::Lt(x, hn::Set(d, -80.0f))};
+  }
+};
+
+// mish: |x|·N/D from fnative::MishMagnitude on ExpAccurate's u (the quotient's sensitivity to u
+// is at most 1; u·ul's subnormal rounding for x in [-80, -70] adds < 2^-34.6): relative 2^-31.5.
+// The sign goes on with the scale; below -80 deferred; from 20 on x (1 - N/D ~ 2e^-2x); tiny x
+// as in silu (the floor).
+struct Mish {
+  HWY_INLINE Unrounded operator()(DF32 d, VF32 x) const {
+    const VF32 ax = hn::Abs(x);
+    const ExpAcc e = ExpAccurate(d, hn::Max(hn::Set(d, -87.0f), hn::Or(x, hn::SignBit(d))));  // NaN stays
+    Pair32 y = fnative::MishMagnitude(d, ax, hn::Le(x, hn::Zero(d)), e.s, e.w, e.wl);
+    const auto big = hn::Gt(x, hn::Set(d, 20.0f));
+    y.h = hn::IfThenElse(big, x, y.h);
+    y.l = hn::IfThenZeroElse(big, y.l);
+    const VF32 scale = hn::Or(hn::Set(d, 1.0f), hn::And(x, hn::SignBit(d)));
+    return {y.h, y.l, scale, hn::MulAdd(y.h, hn::Set(d, kRelBound), hn::Min(ax, hn::Set(d, kFloor))),
+            hn::Lt(x, hn::Set(d, -80.0f))};
   }
 };
 

@@ -79,6 +79,16 @@ HWY_INLINE VF32 DivFF(DF32 d, VF32 nh, VF32 nl, VF32 dh, VF32 dl) {
   return hn::MulAdd(rho, inv, q);
 }
 
+// (nh + nl)/(dh + dl) as an unrounded pair q + c: DivFF without its last rounding, for results
+// that are multiplied or checked before they are rounded (mish, the correctly rounded tier).
+HWY_INLINE void DivPair(DF32 d, VF32 nh, VF32 nl, VF32 dh, VF32 dl, VF32& q, VF32& c) {
+  const VF32 inv = hn::Div(hn::Set(d, 1.0f), dh);
+  q = hn::Mul(nh, inv);
+  VF32 rho = hn::NegMulAdd(q, dh, nh);  // exact
+  rho = hn::NegMulAdd(q, dl, hn::Add(rho, nl));
+  c = hn::Mul(rho, inv);
+}
+
 // 1 + h + t as a normalized pair w + wl (w = fl(1 + h + t), |wl| <= ulp(w)/2 + 2^-28): 1 + h
 // split exactly (Fast2Sum), its error plus t added, and that sum split again. DivFF's first-order
 // correction needs |wl| << w: with t left in the low part (up to 0.07) it would err by 2^-11.
@@ -199,6 +209,147 @@ struct Elu {
     const VF32 va = hn::Set(d, alpha);
     const VF32 y = hn::MulAdd(va, yh, hn::Mul(va, yl));
     return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), x, y);
+  }
+};
+
+// mish = x·tanh(softplus(x)) = x·N/D without a logarithm (tanh(log(1 + e^x)) = ((1 + e^x)² - 1)/
+// ((1 + e^x)² + 1)), from u = e^-|x| = s·(w + wl) (u = s·w exact, ul = s·wl):
+//   x <= 0: N = 2u + u², D = 2 + N;   x > 0 (divided through by e^2x): N = 1 + 2u, D = N + 2u².
+// Each sum by Fast2Sum in its case's order (2u >= u²; 1 >= 2u and 2 >= N <= 3 in exponent;
+// N >= 2u²), u² = u2 + u2e exactly (FMA), the low parts (2ul, u2e, 2u·ul, the Fast2Sum errors)
+// summed in float. N/D as an unrounded pair (DivPair), times x as an exact product, rounded once.
+// The quotient's sensitivity to u is at most 1 (u·d(N/D)/du / (N/D)), so u's 2^-25.7 costs
+// <= 0.3 ulp; with the pairs' roundings and the last one, < 1 ulp (strict: 2). Lanes below -80
+// go to binary64 (near the subnormal range ul = s·wl loses bits); from 20 on mish(x) rounds to x
+// (1 - N/D ~ 2e^-2x), which also keeps inf out of the products. The sign is x's (-0 included).
+// |mish(x)| as an unrounded pair (ph, pl), from |x|, x <= 0 and u = e^-|x| = s·(w + wl). Shared
+// with the correctly rounded tier (float_cr-inl.h), which takes u from its own, finer exp.
+HWY_INLINE Pair32 MishMagnitude(DF32 d, VF32 ax, hn::Mask<DF32> neg, VF32 s, VF32 w, VF32 wl) {
+  const VF32 one = hn::Set(d, 1.0f), two = hn::Set(d, 2.0f);
+  const VF32 u = hn::Mul(s, w), ul = hn::Mul(s, wl);
+  const VF32 u2 = hn::Mul(u, u), u2e = hn::MulSub(u, u, u2);
+  const VF32 tu = hn::Add(u, u), tul = hn::Add(ul, ul);
+  // N = a + b + nl
+  const VF32 a = hn::IfThenElse(neg, tu, one), b = hn::IfThenElse(neg, u2, tu);
+  const VF32 nh = hn::Add(a, b);
+  const VF32 nl = hn::Add(hn::Sub(b, hn::Sub(nh, a)), hn::Add(tul, hn::IfThenElseZero(neg, hn::MulAdd(tu, ul, u2e))));
+  // D = N + (x <= 0 ? 2 : 2u² + 2u2e + 4u·ul)
+  const VF32 c = hn::IfThenElse(neg, two, hn::Add(u2, u2));
+  const VF32 cl = hn::IfThenZeroElse(neg, hn::MulAdd(hn::Add(tu, tu), ul, hn::Add(u2e, u2e)));
+  const VF32 da = hn::IfThenElse(neg, two, nh), db = hn::IfThenElse(neg, nh, c);
+  const VF32 dh = hn::Add(da, db);
+  const VF32 dl = hn::Add(hn::Sub(db, hn::Sub(dh, da)), hn::Add(nl, cl));
+  VF32 q, qc;
+  DivPair(d, nh, nl, dh, dl, q, qc);
+  const VF32 ph = hn::Mul(ax, q);
+  return {ph, hn::MulAdd(ax, qc, hn::MulSub(ax, q, ph))};
+}
+
+struct Mish {
+  static constexpr float kSlowBelow = -80.0f;
+  HWY_INLINE VF32 operator()(DF32 d, VF32 x) const {
+    const ExpSplit e = Exp(d, hn::Max(hn::Set(d, -87.0f), hn::Or(x, hn::SignBit(d))), hn::Zero(d));  // NaN stays
+    const OnePlus p = OnePlusHT(d, e);
+    const Pair32 m = MishMagnitude(d, hn::Abs(x), hn::Le(x, hn::Zero(d)), e.s, p.w, p.wl);
+    return hn::CopySign(hn::IfThenElse(hn::Gt(x, hn::Set(d, 20.0f)), x, hn::Add(m.h, m.l)), x);
+  }
+};
+
+// softplus = max(x, 0) + L, L = log(1 + u), u = e^-|x| = s·(w + wl), 1 + u = dh + dl (a pair,
+// OnePlusScaled; dh in [1, 2]). log(dh): dh = 2 gives ln2 (u rounds 1 + u up to 2; m = 1);
+// otherwise m = dh, i = its top 4 fraction bits, and with kLogInv[i] ~ 1/(1 + (i + 1/2)/16):
+//   m·kLogInv[i] = ph + pe exactly (FMA), r = ph - 1 exactly (Sterbenz), |r| <= 0.0286,
+//   log(dh + dl) = -log(kLogInv[i]) + log1p(r) + (pe + dl·kLogInv[i])/(1 + r),
+// -log(kLogInv[i]) a float pair (Sollya, err < 2^-48). Where i = 0 (u < 0.0625) r is u = s·w
+// itself and pe its low part s·wl (r in [0, 0.0625]): through dh + dl, whose rounding is 2^-48,
+// a small u would lose its relative accuracy. log1p(r) = r - r²/2 + r³·P(r), r² = r2 + r2e
+// exactly, P the degree-4 binary32 minimax of (log1p(r) - r + r²/2)/r³ on [-0.029, 0.0626]
+// (sup |r³P - (log1p(r) - r + r²/2)| = 2^-40.1; Sollya), 1/(1 + r) = 1 - r + r² (to r³).
+// T + r - r2/2 by two Fast2Sums, the small rest (< 2^-17 but the pe terms, < 2^-23) summed in
+// float: the logarithm errs by < 2^-36 of L. x + L by Fast2Sum in order of magnitude, one
+// rounding. u's error (2^-25.7 here) reaches L weighted by u/((1 + u)·L) <= 1: < 0.8 ulp
+// (strict: 1). Lanes below -87 (u, the result, subnormal) go to binary64; from 20 on softplus
+// rounds to x (L < 2^-28.8 < ulp(x)/4), which also keeps inf out.
+alignas(64) constexpr float kLogInv[16] = {
+    0x1p0f,        0x1.d41d42p-1f, 0x1.bacf92p-1f, 0x1.a41a42p-1f, 0x1.8f9c18p-1f, 0x1.7d05f4p-1f,
+    0x1.6c16c2p-1f, 0x1.5c9882p-1f, 0x1.4e5e0ap-1f, 0x1.414142p-1f, 0x1.3521dp-1f,  0x1.29e412p-1f,
+    0x1.1f7048p-1f, 0x1.15b1e6p-1f, 0x1.0c9714p-1f, 0x1.041042p-1f};
+alignas(64) constexpr float kLogTHi[16] = {  // -log(kLogInv[i]) = kLogTHi[i] + kLogTLo[i]
+    0.0f,          0x1.6f0d28p-4f, 0x1.29552cp-3f, 0x1.9525a8p-3f, 0x1.fb918cp-3f, 0x1.2e8e2cp-2f,
+    0x1.5d1bdap-2f, 0x1.89a33ap-2f, 0x1.b44f7ap-2f, 0x1.dd469ep-2f, 0x1.02552ap-1f, 0x1.154c3ep-1f,
+    0x1.2795ep-1f,  0x1.393e0ep-1f, 0x1.4a4f88p-1f, 0x1.5ad402p-1f};
+alignas(64) constexpr float kLogTLo[16] = {
+    0.0f,             -0x1.a35296p-29f, 0x1.07fd4cp-29f,  0x1.e8ad7p-32f,   -0x1.50e0dep-30f, -0x1.1ee2dp-30f,
+    0x1.560274p-28f,  0x1.18284cp-27f,  -0x1.c66e14p-27f, -0x1.3e3b54p-30f, -0x1.2d178p-28f,  0x1.fa6af8p-28f,
+    0x1.d13624p-26f,  -0x1.b53abcp-26f, -0x1.13f04ep-27f, 0x1.a6b3e8p-26f};
+
+// table[idx & 15]: one permute on 16 lanes, two and a select on 8.
+HWY_INLINE VF32 Table16(DF32 d, const float* table, hn::Vec<DI32> idx) {
+  constexpr size_t kLanes = hn::MaxLanes(DF32());
+  static_assert(kLanes == 16 || kLanes == 8, "float_native-inl.h: 8 or 16 float lanes");
+  const DI32 di;
+  if constexpr (kLanes == 16) {
+    return hn::TableLookupLanes(hn::Load(d, table), hn::IndicesFromVec(d, hn::And(idx, hn::Set(di, 15))));
+  } else {
+    const auto low3 = hn::IndicesFromVec(d, hn::And(idx, hn::Set(di, 7)));
+    const VF32 a = hn::TableLookupLanes(hn::Load(d, table), low3);
+    const VF32 b = hn::TableLookupLanes(hn::Load(d, table + 8), low3);
+    return hn::IfThenElse(hn::RebindMask(d, hn::Ne(hn::And(idx, hn::Set(di, 8)), hn::Zero(di))), b, a);
+  }
+}
+
+// softplus(x) as an unrounded pair, from u = e^-|x| = s·(w + wl) (see above). Shared with the
+// correctly rounded tier, which takes u from its own, finer exp.
+HWY_INLINE Pair32 SoftplusFromExp(DF32 d, VF32 x, VF32 s, VF32 w, VF32 wl) {
+  const DI32 di;
+  const VF32 one = hn::Set(d, 1.0f), two = hn::Set(d, 2.0f);
+  const Pair32 D = OnePlusScaled(d, s, OnePlus{w, wl});
+  const auto at2 = hn::Eq(D.h, two);
+  const VF32 m = hn::IfThenElse(at2, one, D.h);
+  const auto idx = hn::ShiftRight<19>(hn::BitCast(di, m));  // low 4 bits: m's top fraction bits
+  // i = 0 (u < 0.0625): r = u = s·w exactly and its low part s·wl, not via dh + dl, whose
+  // rounding (2^-48) would be too coarse next to a small u.
+  const auto i0 = hn::AndNot(at2, hn::RebindMask(d, hn::Eq(hn::And(idx, hn::Set(di, 15)), hn::Zero(di))));
+  const VF32 inv = Table16(d, kLogInv, idx);
+  const VF32 ph = hn::Mul(m, inv);
+  const VF32 pe = hn::IfThenElse(i0, hn::Mul(s, wl), hn::MulSub(m, inv, ph));
+  const VF32 r = hn::IfThenElse(i0, hn::Mul(s, w), hn::Sub(ph, one));
+  // log1p(r) = r - r²/2 + r³·P(r), r² = r2 + r2e exactly.
+  const VF32 r2 = hn::Mul(r, r);
+  const VF32 r2e = hn::MulSub(r, r, r2);
+  const VF32 h2 = hn::Mul(r2, hn::Set(d, -0.5f));
+  VF32 P = hn::Set(d, 0x1.11a06ep-3f);
+  P = hn::MulAdd(P, r, hn::Set(d, -0x1.54f082p-3f));
+  P = hn::MulAdd(P, r, hn::Set(d, 0x1.9996fp-3f));
+  P = hn::MulAdd(P, r, hn::Set(d, -0x1.000006p-2f));
+  P = hn::MulAdd(P, r, hn::Set(d, 0x1.555556p-2f));
+  // The big terms T + r - r2/2 by two Fast2Sums (|T + r| >= |r| >= r2/2 or T >= 0.089).
+  const VF32 thi = hn::Add(Table16(d, kLogTHi, idx), hn::IfThenElseZero(at2, hn::Set(d, kLn2HiF)));
+  const VF32 a1 = hn::Add(thi, r);
+  const VF32 e1 = hn::Sub(r, hn::Sub(a1, thi));
+  const VF32 lh = hn::Add(a1, h2);
+  const VF32 e2 = hn::Sub(h2, hn::Sub(lh, a1));
+  // The small ones: T's low part (+ ln2's at 2), r³P - r2e/2, (pe + dl/m·(1 + r)) / (1 + r) with
+  // 1/(1 + r) = 1 - r + r² (to r³).
+  const VF32 tlo = hn::Add(Table16(d, kLogTLo, idx), hn::IfThenElseZero(at2, hn::Set(d, kLn2LoF)));
+  const VF32 dlm = hn::IfThenZeroElse(i0, hn::Mul(D.l, hn::IfThenElse(at2, hn::Set(d, 0.5f), inv)));
+  const VF32 f = hn::Add(hn::Sub(one, r), r2);
+  const VF32 cubic = hn::MulAdd(hn::Mul(r2, r), P, hn::Mul(r2e, hn::Set(d, -0.5f)));
+  const VF32 small = hn::Add(hn::Add(hn::Add(e1, e2), tlo), hn::MulAdd(hn::Add(pe, dlm), f, cubic));
+  // x + L where x > 0: Fast2Sum of the larger and the smaller.
+  const VF32 xp = hn::Max(x, hn::Zero(d));
+  const VF32 big = hn::Max(xp, lh), lit = hn::Min(xp, lh);
+  const VF32 sh = hn::Add(big, lit);
+  return {sh, hn::Add(hn::Sub(lit, hn::Sub(sh, big)), small)};
+}
+
+struct Softplus {
+  static constexpr float kSlowBelow = -87.0f;
+  HWY_INLINE VF32 operator()(DF32 d, VF32 x) const {
+    const ExpSplit e = Exp(d, hn::Max(hn::Set(d, kSlowBelow), hn::Or(x, hn::SignBit(d))), hn::Zero(d));  // NaN stays
+    const OnePlus p = OnePlusHT(d, e);
+    const Pair32 y = SoftplusFromExp(d, x, e.s, p.w, p.wl);
+    return hn::IfThenElse(hn::Gt(x, hn::Set(d, 20.0f)), x, hn::Add(y.h, y.l));
   }
 };
 

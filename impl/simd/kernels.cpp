@@ -764,7 +764,10 @@ void UnaryF32(int op, const float* x, float* y, size_t n, double param, bool cr)
       if (cr) NNC_CR_F32(fcr::Silu{}, SiluFastOp<11>{}, &silu_cr);
       else NNC_FAST_F32(fnative::Silu{}, SiluFastOp<8>{});
       break;
-    case kSoftplus: LoopF32(x, y, n, SoftplusOp<11>{}, cr ? &softplus_cr : nullptr, param); break;
+    case kSoftplus:
+      if (cr) NNC_CR_F32(fcr::Softplus{}, SoftplusOp<11>{}, &softplus_cr);
+      else NNC_FAST_F32(fnative::Softplus{}, SoftplusOp<11>{});
+      break;
     case kElu:
       if (cr && param > 0 && param <= 0x1p100 && static_cast<double>(static_cast<float>(param)) == param)
         if (param == 1.0) NNC_CR_F32(fcr::Elu<true>{1.0f}, EluFastOp<11>{param}, &elu_cr);
@@ -773,7 +776,10 @@ void UnaryF32(int op, const float* x, float* y, size_t n, double param, bool cr)
       else if (param > 0 && param <= 0x1p100) NNC_FAST_F32(fnative::Elu{static_cast<float>(param)}, EluFastOp<8>{param});
       else LoopF32(x, y, n, EluFastOp<8>{param}, nullptr, param);
       break;
-    case kMish: LoopF32(x, y, n, MishOp<11>{}, cr ? &mish_cr : nullptr, param); break;
+    case kMish:
+      if (cr) NNC_CR_F32(fcr::Mish{}, MishOp<11>{}, &mish_cr);
+      else NNC_FAST_F32(fnative::Mish{}, MishOp<11>{});
+      break;
     default: ReluFamily<float>(op, x, y, n, param);
   }
 }

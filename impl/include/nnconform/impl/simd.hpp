@@ -9,21 +9,23 @@
 //
 // Accuracy (the authority is the conformance suite, conformance/tests/simd_vectors_test.cpp,
 // which holds every kernel in every dispatch target to the spec's `strict` tolerance):
-// * float, Tier::fast: on targets with an FMA (AVX-512, AVX2) sigmoid, tanh, silu, elu, softmax,
-//   log_softmax and logsumexp run on float lanes (impl/simd/float_native-inl.h): e^x as
-//   2^k·(1 + h + t) with h exact and a degree-5 minimax for t, every quantity that is divided or
-//   cancelled carried as a pair of floats, one rounding at the end. Measured over all 2^32
-//   inputs (docs/sweeps/binary32-simd, -simd@AVX2): max 0.65 (sigmoid), 0.75 (tanh), 0.68
-//   (silu), 0.82 (elu) ulp. A vector with a subnormal result (sigmoid, silu below x = -87) takes
-//   the binary64 form below for that vector. Without an FMA (SSE4, SSSE3, EMU128) the fast
-//   tier promotes to binary64 and evaluates the plain formula with an exp polynomial of degree 8
-//   (e^x = 2^k·(1 + q), truncation <= 2^-30.8 relative to q): the float result errs by
-//   <= 0.52 ulp. softplus, mish, cross_entropy and the losses evaluate the double-word
-//   formulation of the double kernels (degree 11 for float), < 2^-45 relative.
+// * float, Tier::fast: on targets with an FMA (AVX-512, AVX2) sigmoid, tanh, silu, elu, softplus,
+//   mish, softmax, log_softmax and logsumexp run on float lanes (impl/simd/float_native-inl.h):
+//   e^x as 2^k·(1 + h + t) with h exact and a degree-5 minimax for t, every quantity that is
+//   divided or cancelled carried as a pair of floats (softplus's logarithm through a 16-entry
+//   table), one rounding at the end. Measured over all 2^32 inputs (docs/sweeps/binary32-simd,
+//   -simd@AVX2): max 0.65 (sigmoid), 0.75 (tanh), 0.68 (silu), 0.82 (elu), softplus and mish in
+//   docs/sweeps/binary32-simd/table.md. A vector with a result near or below the subnormal
+//   range (sigmoid, silu, softplus below x = -87, mish below -80) takes the binary64 form below
+//   for that vector. Without an FMA (SSE4, SSSE3, EMU128) the fast tier promotes to binary64
+//   and evaluates the plain formula with an exp polynomial of degree 8 (e^x = 2^k·(1 + q),
+//   truncation <= 2^-30.8 relative to q): the float result errs by <= 0.52 ulp; softplus and
+//   mish there, cross_entropy and the losses evaluate the double-word formulation of the double
+//   kernels (degree 11 for float), < 2^-45 relative.
 //   Subnormal float outputs are kept: nothing is flushed, no FTZ/DAZ is set or relied on.
 //   Outputs of 16 MiB and more are written with non-temporal stores.
 // * float, Tier::correctly_rounded (sigmoid, tanh, silu, softplus, elu, mish): on targets with
-//   an FMA, sigmoid, tanh, silu and elu (alpha a float in (0, 2^100]) first run on float lanes
+//   an FMA, all six (elu: alpha a float in (0, 2^100]) first run on float lanes
 //   (impl/simd/float_cr-inl.h): an unrounded float pair with an error bound of about 2^-32
 //   (a table-driven exp), rounded, and kept where every value within the bound rounds alike;
 //   the lanes it cannot decide (about 1% of random inputs) go on to the binary64 form. That form
