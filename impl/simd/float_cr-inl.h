@@ -66,21 +66,6 @@ alignas(64) constexpr float kExp2Lo[16] = {
     -0x1.593abcp-25f, -0x1.5bd5ecp-27f, 0x1.9fcef4p-26f,  -0x1.829fdp-25f, 0x1.15506ep-27f, 0x1.51f848p-27f,
     -0x1.a94b14p-26f, -0x1.3d56b2p-27f, -0x1.822dbcp-27f, 0x1.52486cp-27f};
 
-// table[idx & 15], 16 lanes: one permute; 8 lanes: two, and a select on bit 3.
-HWY_INLINE VF32 Lookup16(DF32 d, const float* table, hn::Vec<DI32> idx) {
-  constexpr size_t kLanes = hn::MaxLanes(DF32());
-  static_assert(kLanes == 16 || kLanes == 8, "float_cr-inl.h: 8 or 16 float lanes");
-  const DI32 di;
-  if constexpr (kLanes == 16) {
-    return hn::TableLookupLanes(hn::Load(d, table), hn::IndicesFromVec(d, hn::And(idx, hn::Set(di, 15))));
-  } else {
-    const auto low3 = hn::IndicesFromVec(d, hn::And(idx, hn::Set(di, 7)));
-    const VF32 a = hn::TableLookupLanes(hn::Load(d, table), low3);
-    const VF32 b = hn::TableLookupLanes(hn::Load(d, table + 8), low3);
-    return hn::IfThenElse(hn::RebindMask(d, hn::Ne(hn::And(idx, hn::Set(di, 8)), hn::Zero(di))), b, a);
-  }
-}
-
 struct ExpAcc {
   VF32 s;             // 2^(M >> 4), normal
   VF32 w, wl;         // e^z = s·(w + wl), |wl| <= ulp(w)/2
@@ -109,8 +94,8 @@ HWY_INLINE ExpAcc ExpAccurate(DF32 d, VF32 z) {
   const auto jneg = hn::ShiftRight<4>(hn::Sub(idx, hn::Set(di, 0x4B400000)));  // j >> 4: -1 or 0
   const VF32 s = hn::BitCast(
       d, hn::ShiftLeft<23>(hn::Add(hn::Add(hn::BitCast(di, km), jneg), hn::Set(di, 127 - (1 << 22)))));
-  const VF32 thi = Lookup16(d, kExp2Hi, idx);
-  const VF32 tlo = Lookup16(d, kExp2Lo, idx);
+  const VF32 thi = fnative::Table16(d, kExp2Hi, idx);
+  const VF32 tlo = fnative::Table16(d, kExp2Lo, idx);
   // T·(1 + h + t) = thi + thi·h + [thi·t + tlo·(1 + h)] (tlo·t < 2^-35.2 dropped): thi·h = p + pe
   // exactly, thi + p = w0 + e1 exactly (Fast2Sum, |p| < thi), the bracket rounded once.
   const VF32 p = hn::Mul(thi, h);
