@@ -107,12 +107,6 @@ HWY_INLINE ExpAcc ExpAccurate(DF32 d, VF32 z) {
   return {s, w, hn::Sub(low, hn::Sub(w, w0)), h, t, hn::Eq(h, z)};
 }
 
-HWY_INLINE Pair32 DivPair(DF32 d, VF32 nh, VF32 nl, VF32 dh, VF32 dl) {
-  Pair32 q;
-  fnative::DivPair(d, nh, nl, dh, dl, q.h, q.l);
-  return q;
-}
-
 // What step 1 gives per lane: the value (hi + lo)·scale with |error of hi + lo| <= bound; scale
 // is ± a power of two that keeps the result normal (so scaling the rounded hi + lo is exact),
 // and carries the sign where a zero result must keep it. defer: lanes for step 2 whatever the
@@ -134,7 +128,7 @@ struct Logistic {
   Pair32 D;
   hn::Mask<DF32> neg, deep;
   HWY_INLINE Logistic(DF32 d, VF32 x)
-      : e(ExpAccurate(d, hn::Max(hn::Set(d, -87.0f), hn::Or(x, hn::SignBit(d))))),  // NaN stays
+      : e(ExpAccurate(d, fnative::NegAbsClamped(d, x))),
         D(fnative::OnePlusScaled(d, e.s, {e.w, e.wl})),
         neg(hn::Lt(x, hn::Zero(d))),
         deep(hn::Lt(x, hn::Set(d, -87.0f))) {}
@@ -144,7 +138,7 @@ struct Logistic {
 struct Sigmoid {
   HWY_INLINE Unrounded operator()(DF32 d, VF32 x) const {
     const Logistic l(d, x);
-    const Pair32 q = DivPair(d, hn::IfThenElse(l.neg, l.e.w, hn::Set(d, 1.0f)), hn::IfThenElseZero(l.neg, l.e.wl),
+    const Pair32 q = fnative::DivPair(d, hn::IfThenElse(l.neg, l.e.w, hn::Set(d, 1.0f)), hn::IfThenElseZero(l.neg, l.e.wl),
                              l.D.h, l.D.l);
     return {q.h, q.l, hn::IfThenElse(l.neg, l.e.s, hn::Set(d, 1.0f)), hn::Mul(q.h, hn::Set(d, kRelBound)), l.deep};
   }
@@ -159,7 +153,7 @@ struct Silu {
     const VF32 ax = hn::Abs(x);
     const VF32 xw = hn::Mul(ax, l.e.w);
     const VF32 xwl = hn::MulAdd(ax, l.e.wl, hn::MulSub(ax, l.e.w, xw));
-    Pair32 q = DivPair(d, hn::IfThenElse(l.neg, xw, ax), hn::IfThenElseZero(l.neg, xwl), l.D.h, l.D.l);
+    Pair32 q = fnative::DivPair(d, hn::IfThenElse(l.neg, xw, ax), hn::IfThenElseZero(l.neg, xwl), l.D.h, l.D.l);
     const auto big = hn::Gt(x, hn::Set(d, 88.0f));  // silu(x) rounds to x; x/D would make inf - inf at +inf
     q.h = hn::IfThenElse(big, x, q.h);
     q.l = hn::IfThenZeroElse(big, q.l);
@@ -182,7 +176,7 @@ struct Tanh {
     const VF32 n0l = hn::Sub(hn::Sub(a2, n0h), e.t);
     const VF32 nh = hn::IfThenElse(e.m0, n0h, hn::Sub(hn::Set(d, 2.0f), D.h));
     const VF32 nl = hn::IfThenElse(e.m0, n0l, hn::Neg(D.l));
-    const Pair32 q = DivPair(d, nh, nl, D.h, D.l);
+    const Pair32 q = fnative::DivPair(d, nh, nl, D.h, D.l);
     const VF32 bound =
         hn::IfThenElse(e.m0, hn::MulAdd(hn::Abs(e.t), hn::Set(d, kTBound), hn::Min(a, hn::Set(d, kFloor))),
                        hn::Set(d, kAbsBound));
@@ -204,12 +198,11 @@ struct Elu {
     const VF32 z = hn::Max(hn::Set(d, -30.0f), hn::Min(hn::Zero(d), x));  // NaN kept (second operand)
     const ExpAcc e = ExpAccurate(d, z);
     const Pair32 m = fnative::Expm1Pair(d, e.s, e.w, e.wl, e.h, e.t, e.m0);
-    const VF32 yh = m.h, yl = m.l;
-    VF32 ph = yh, pl = yl;
+    VF32 ph = m.h, pl = m.l;
     if constexpr (!kUnitAlpha) {
       const VF32 va = hn::Set(d, alpha);
-      ph = hn::Mul(va, yh);
-      pl = hn::MulAdd(va, yl, hn::MulSub(va, yh, ph));
+      ph = hn::Mul(va, m.h);
+      pl = hn::MulAdd(va, m.l, hn::MulSub(va, m.h, ph));
     }
     const auto pass = hn::Ge(x, hn::Zero(d));
     const VF32 bound = hn::IfThenElse(e.m0, hn::MulAdd(hn::Abs(e.t), hn::Set(d, alpha * kTBound), hn::Set(d, kFloor)),
@@ -227,7 +220,7 @@ struct Elu {
 // 2^-28.8 < a quarter ulp of x).
 struct Softplus {
   HWY_INLINE Unrounded operator()(DF32 d, VF32 x) const {
-    const ExpAcc e = ExpAccurate(d, hn::Max(hn::Set(d, -87.0f), hn::Or(x, hn::SignBit(d))));  // NaN stays
+    const ExpAcc e = ExpAccurate(d, fnative::NegAbsClamped(d, x));
     Pair32 y = fnative::SoftplusFromExp(d, x, e.s, e.w, e.wl);
     const auto big = hn::Gt(x, hn::Set(d, 20.0f));
     y.h = hn::IfThenElse(big, x, y.h);
@@ -243,7 +236,7 @@ struct Softplus {
 struct Mish {
   HWY_INLINE Unrounded operator()(DF32 d, VF32 x) const {
     const VF32 ax = hn::Abs(x);
-    const ExpAcc e = ExpAccurate(d, hn::Max(hn::Set(d, -87.0f), hn::Or(x, hn::SignBit(d))));  // NaN stays
+    const ExpAcc e = ExpAccurate(d, fnative::NegAbsClamped(d, x));
     Pair32 y = fnative::MishMagnitude(d, ax, hn::Le(x, hn::Zero(d)), e.s, e.w, e.wl);
     const auto big = hn::Gt(x, hn::Set(d, 20.0f));
     y.h = hn::IfThenElse(big, x, y.h);

@@ -79,16 +79,6 @@ HWY_INLINE VF32 DivFF(DF32 d, VF32 nh, VF32 nl, VF32 dh, VF32 dl) {
   return hn::MulAdd(rho, inv, q);
 }
 
-// (nh + nl)/(dh + dl) as an unrounded pair q + c: DivFF without its last rounding, for results
-// that are multiplied or checked before they are rounded (mish, the correctly rounded tier).
-HWY_INLINE void DivPair(DF32 d, VF32 nh, VF32 nl, VF32 dh, VF32 dl, VF32& q, VF32& c) {
-  const VF32 inv = hn::Div(hn::Set(d, 1.0f), dh);
-  q = hn::Mul(nh, inv);
-  VF32 rho = hn::NegMulAdd(q, dh, nh);  // exact
-  rho = hn::NegMulAdd(q, dl, hn::Add(rho, nl));
-  c = hn::Mul(rho, inv);
-}
-
 // 1 + h + t as a normalized pair w + wl (w = fl(1 + h + t), |wl| <= ulp(w)/2 + 2^-28): 1 + h
 // split exactly (Fast2Sum), its error plus t added, and that sum split again. DivFF's first-order
 // correction needs |wl| << w: with t left in the low part (up to 0.07) it would err by 2^-11.
@@ -108,6 +98,21 @@ HWY_INLINE OnePlus OnePlusHT(DF32 d, const ExpSplit& e) {
 struct Pair32 {
   VF32 h, l;
 };
+// (nh + nl)/(dh + dl) as an unrounded pair q + c: DivFF without its last rounding, for results
+// that are multiplied or checked before they are rounded (mish, the correctly rounded tier).
+HWY_INLINE Pair32 DivPair(DF32 d, VF32 nh, VF32 nl, VF32 dh, VF32 dl) {
+  const VF32 inv = hn::Div(hn::Set(d, 1.0f), dh);
+  const VF32 q = hn::Mul(nh, inv);
+  VF32 rho = hn::NegMulAdd(q, dh, nh);  // exact
+  rho = hn::NegMulAdd(q, dl, hn::Add(rho, nl));
+  return {q, hn::Mul(rho, inv)};
+}
+
+// -|x| clamped to -87, where e^z is still normal (e^-87 is below half an ulp of 1); NaN stays NaN
+// (x86 max returns its second operand when one is NaN). The argument of both tiers' exp for the
+// functions of e^-|x|.
+HWY_INLINE VF32 NegAbsClamped(DF32 d, VF32 x) { return hn::Max(hn::Set(d, -87.0f), hn::Or(x, hn::SignBit(d))); }
+
 HWY_INLINE Pair32 OnePlusScaled(DF32 d, VF32 s, const OnePlus& p) {
   const VF32 one = hn::Set(d, 1.0f);
   const VF32 dh = hn::MulAdd(s, p.w, one);
@@ -115,9 +120,7 @@ HWY_INLINE Pair32 OnePlusScaled(DF32 d, VF32 s, const OnePlus& p) {
 }
 
 // What sigmoid and silu share: e = e^-|x| = s·(w + wl) and D = 1 + e as pairs, for x >= -87
-// (below, sigmoid(x) is subnormal: the loop sends such vectors to the binary64 kernel). |x| is
-// clamped to 87 (e^-87 is below half an ulp of 1); NaN stays NaN (x86 max returns its second
-// operand when one is NaN).
+// (below, sigmoid(x) is subnormal: the loop sends such vectors to the binary64 kernel).
 struct Logistic {
   static constexpr float kSlowBelow = -87.0f;
   ExpSplit e;
@@ -125,7 +128,7 @@ struct Logistic {
   Pair32 D;
   hn::Mask<DF32> neg;  // x < 0
   HWY_INLINE Logistic(DF32 d, VF32 x)
-      : e(Exp(d, hn::Max(hn::Set(d, kSlowBelow), hn::Or(x, hn::SignBit(d))), hn::Zero(d))),
+      : e(Exp(d, NegAbsClamped(d, x), hn::Zero(d))),
         p(OnePlusHT(d, e)),
         D(OnePlusScaled(d, e.s, p)),
         neg(hn::Lt(x, hn::Zero(d))) {}
@@ -205,9 +208,8 @@ struct Elu {
     const ExpSplit e = Exp(d, z, hn::Zero(d));
     const OnePlus p = OnePlusHT(d, e);
     const Pair32 m = Expm1Pair(d, e.s, p.w, p.wl, e.h, e.t, hn::Eq(e.s, one));
-    const VF32 yh = m.h, yl = m.l;
     const VF32 va = hn::Set(d, alpha);
-    const VF32 y = hn::MulAdd(va, yh, hn::Mul(va, yl));
+    const VF32 y = hn::MulAdd(va, m.h, hn::Mul(va, m.l));
     return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), x, y);
   }
 };
@@ -239,16 +241,15 @@ HWY_INLINE Pair32 MishMagnitude(DF32 d, VF32 ax, hn::Mask<DF32> neg, VF32 s, VF3
   const VF32 da = hn::IfThenElse(neg, two, nh), db = hn::IfThenElse(neg, nh, c);
   const VF32 dh = hn::Add(da, db);
   const VF32 dl = hn::Add(hn::Sub(db, hn::Sub(dh, da)), hn::Add(nl, cl));
-  VF32 q, qc;
-  DivPair(d, nh, nl, dh, dl, q, qc);
-  const VF32 ph = hn::Mul(ax, q);
-  return {ph, hn::MulAdd(ax, qc, hn::MulSub(ax, q, ph))};
+  const Pair32 q = DivPair(d, nh, nl, dh, dl);
+  const VF32 ph = hn::Mul(ax, q.h);
+  return {ph, hn::MulAdd(ax, q.l, hn::MulSub(ax, q.h, ph))};
 }
 
 struct Mish {
   static constexpr float kSlowBelow = -80.0f;
   HWY_INLINE VF32 operator()(DF32 d, VF32 x) const {
-    const ExpSplit e = Exp(d, hn::Max(hn::Set(d, -87.0f), hn::Or(x, hn::SignBit(d))), hn::Zero(d));  // NaN stays
+    const ExpSplit e = Exp(d, NegAbsClamped(d, x), hn::Zero(d));
     const OnePlus p = OnePlusHT(d, e);
     const Pair32 m = MishMagnitude(d, hn::Abs(x), hn::Le(x, hn::Zero(d)), e.s, p.w, p.wl);
     return hn::CopySign(hn::IfThenElse(hn::Gt(x, hn::Set(d, 20.0f)), x, hn::Add(m.h, m.l)), x);
@@ -346,7 +347,7 @@ HWY_INLINE Pair32 SoftplusFromExp(DF32 d, VF32 x, VF32 s, VF32 w, VF32 wl) {
 struct Softplus {
   static constexpr float kSlowBelow = -87.0f;
   HWY_INLINE VF32 operator()(DF32 d, VF32 x) const {
-    const ExpSplit e = Exp(d, hn::Max(hn::Set(d, kSlowBelow), hn::Or(x, hn::SignBit(d))), hn::Zero(d));  // NaN stays
+    const ExpSplit e = Exp(d, NegAbsClamped(d, x), hn::Zero(d));
     const OnePlus p = OnePlusHT(d, e);
     const Pair32 y = SoftplusFromExp(d, x, e.s, p.w, p.wl);
     return hn::IfThenElse(hn::Gt(x, hn::Set(d, 20.0f)), x, hn::Add(y.h, y.l));

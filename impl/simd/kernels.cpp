@@ -721,6 +721,7 @@ void ScalarRowFallback(int mode, const T* z, size_t c, T* y) {
 #endif
 
 #undef NNC_FAST_F32
+#undef NNC_CR_F32
 #if NNCONFORM_SIMD_FLOAT_NATIVE
 // Runs the float-lane kernel; the vectors it leaves take the binary64 one.
 template <class Native, class Wide>
@@ -768,14 +769,23 @@ void UnaryF32(int op, const float* x, float* y, size_t n, double param, bool cr)
       if (cr) NNC_CR_F32(fcr::Softplus{}, SoftplusOp<11>{}, &softplus_cr);
       else NNC_FAST_F32(fnative::Softplus{}, SoftplusOp<11>{});
       break;
-    case kElu:
-      if (cr && param > 0 && param <= 0x1p100 && static_cast<double>(static_cast<float>(param)) == param)
-        if (param == 1.0) NNC_CR_F32(fcr::Elu<true>{1.0f}, EluFastOp<11>{param}, &elu_cr);
-        else NNC_CR_F32(fcr::Elu<false>{static_cast<float>(param)}, EluFastOp<11>{param}, &elu_cr);
-      else if (cr) LoopF32(x, y, n, EluFastOp<11>{param}, &elu_cr, param);
-      else if (param > 0 && param <= 0x1p100) NNC_FAST_F32(fnative::Elu{static_cast<float>(param)}, EluFastOp<8>{param});
-      else LoopF32(x, y, n, EluFastOp<8>{param}, nullptr, param);
+    case kElu: {
+      // The float-lane forms take alpha in (0, 2^100] as a float; the correctly rounded one
+      // needs it to be one exactly.
+      const float alpha = static_cast<float>(param);
+      const bool float_alpha = param > 0 && param <= 0x1p100;
+      if (cr && float_alpha && static_cast<double>(alpha) == param) {
+        if (param == 1.0) NNC_CR_F32(fcr::Elu<true>{alpha}, EluFastOp<11>{param}, &elu_cr);
+        else NNC_CR_F32(fcr::Elu<false>{alpha}, EluFastOp<11>{param}, &elu_cr);
+      } else if (cr) {
+        LoopF32(x, y, n, EluFastOp<11>{param}, &elu_cr, param);
+      } else if (float_alpha) {
+        NNC_FAST_F32(fnative::Elu{alpha}, EluFastOp<8>{param});
+      } else {
+        LoopF32(x, y, n, EluFastOp<8>{param}, nullptr, param);
+      }
       break;
+    }
     case kMish:
       if (cr) NNC_CR_F32(fcr::Mish{}, MishOp<11>{}, &mish_cr);
       else NNC_FAST_F32(fnative::Mish{}, MishOp<11>{});
