@@ -34,9 +34,9 @@ Verdict measure(const FloatBits& c, const FloatBits& g, double offset) {
 }
 
 // A conformance implementation (the built-in one unless told), a chunk per call.
-class Builtin : public SweepSubject {
+class ImplementationSubject : public SweepSubject {
  public:
-  Builtin(const FunctionSpec& fn, Format f, std::unique_ptr<conformance::Implementation> impl = conformance::make_builtin())
+  ImplementationSubject(const FunctionSpec& fn, Format f, std::unique_ptr<conformance::Implementation> impl = conformance::make_builtin())
       : impl_(std::move(impl)), fn_(fn), format_(f) {}
   void compute(std::span<const std::uint32_t> in, std::span<std::uint32_t> out) override {
     Arguments args;
@@ -55,11 +55,11 @@ class Builtin : public SweepSubject {
 };
 
 // The built-in implementation, wrong (its result plus 3 ulp, or NaN) on [bad_lo, bad_hi].
-class Broken : public Builtin {
+class Broken : public ImplementationSubject {
  public:
-  Broken(const FunctionSpec& fn, Format f, std::uint32_t lo, std::uint32_t hi, bool nan) : Builtin(fn, f), lo_(lo), hi_(hi), nan_(nan) {}
+  Broken(const FunctionSpec& fn, Format f, std::uint32_t lo, std::uint32_t hi, bool nan) : ImplementationSubject(fn, f), lo_(lo), hi_(hi), nan_(nan) {}
   void compute(std::span<const std::uint32_t> in, std::span<std::uint32_t> out) override {
-    Builtin::compute(in, out);
+    ImplementationSubject::compute(in, out);
     for (std::size_t i = 0; i < in.size(); ++i)
       if (in[i] >= lo_ && in[i] <= hi_) out[i] = nan_ ? 0x7fc00000u : out[i] + 3;
   }
@@ -172,7 +172,7 @@ TEST(Sweep, CorrectlyRoundedSimdTierOverItsHardWindows) {
     FastReference fr(reference(), fn, Format::binary32);
     for (const auto& target : targets) {
       const std::string impl = "simd-cr@" + target;
-      SubjectFactory subjects = [&] { return std::make_unique<Builtin>(fn, Format::binary32, conformance::make_simd(impl)); };
+      SubjectFactory subjects = [&] { return std::make_unique<ImplementationSubject>(fn, Format::binary32, conformance::make_simd(impl)); };
       for (const Window& w : windows) {
         SweepSpec s = spec_for(fn, Format::binary32, w.lo, w.hi, 1 << 16);
         s.implementation = impl;
@@ -193,7 +193,7 @@ TEST(Sweep, CorrectlyRoundedSimdTierOverItsHardWindows) {
 TEST(Sweep, ResumesFromItsLastCompletedChunk) {
   const FunctionSpec& fn = *specs().find("sigmoid");
   FastReference fr(reference(), fn, Format::binary32);
-  SubjectFactory subjects = [&] { return std::make_unique<Builtin>(fn, Format::binary32); };
+  SubjectFactory subjects = [&] { return std::make_unique<ImplementationSubject>(fn, Format::binary32); };
   SweepSpec s = spec_for(fn, Format::binary32, 0xc2c00000, 0xc2c00000 + 10 * 4096 - 1, 4096);
   RunOptions ro;
   ro.threads = 2;
@@ -265,7 +265,7 @@ TEST(Sweep, ReportsABrokenRangeExactly) {
     EXPECT_NE(report.find("FAIL"), std::string::npos);
   }
   // The unbroken implementation passes there.
-  SubjectFactory good = [&] { return std::make_unique<Builtin>(fn, Format::binary32); };
+  SubjectFactory good = [&] { return std::make_unique<ImplementationSubject>(fn, Format::binary32); };
   RunOptions ro;
   EXPECT_TRUE(run_sweep(fr, good, measure, spec_for(fn, Format::binary32, lo, hi, 4096), ro).passed());
 }
@@ -285,7 +285,7 @@ TEST(Sweep, RefusesBadInput) {
   // Corrupt result files.
   const FunctionSpec& fn = *specs().find("relu");
   FastReference fr(reference(), fn, Format::bfloat16);
-  SubjectFactory subjects = [&] { return std::make_unique<Builtin>(fn, Format::bfloat16); };
+  SubjectFactory subjects = [&] { return std::make_unique<ImplementationSubject>(fn, Format::bfloat16); };
   RunOptions ro;
   std::string good = run_sweep(fr, subjects, measure, spec_for(fn, Format::bfloat16, 0, 0xffff, 4096), ro).to_json();
   EXPECT_NO_THROW(SweepResult::from_json(good, "good.json"));
@@ -317,7 +317,7 @@ TEST(Sweep, Exhaustive16BitSweepsAgreeWithMpfr) {
     const FunctionSpec& fn = *specs().find(name);
     for (Format f : {Format::binary16, Format::bfloat16}) {
       FastReference fr(reference(), fn, f);
-      SubjectFactory subjects = [&] { return std::make_unique<Builtin>(fn, f); };
+      SubjectFactory subjects = [&] { return std::make_unique<ImplementationSubject>(fn, f); };
       RunOptions ro;
       ro.threads = 2;
       SweepSpec s = spec_for(fn, f, 0, 0xffff, 8192);
