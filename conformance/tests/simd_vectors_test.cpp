@@ -9,6 +9,7 @@
 // loads and the tail are all exercised), and once more in place.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <sstream>
 
 #include "nnconform/conformance/implementation.hpp"
@@ -196,6 +198,78 @@ TEST(SimdKernels, LengthsOffsetsAndInPlaceAgreeBitwise) {
         for (double v : outd) sum += v;
         ASSERT_NEAR(sum, 1.0, 1e-14) << t << " softmax row of " << len;
       }
+  }
+  simd::force_target("");
+}
+
+// ULPs of a float result from an exact value (long double here), the subnormal grid included.
+double float_ulps(float got, long double exact) {
+  if (!std::isfinite(got)) return got == exact ? 0 : INFINITY;
+  int e = 0;
+  std::frexp(static_cast<double>(std::fabs(exact)), &e);  // |exact| in [2^(e-1), 2^e)
+  return static_cast<double>(std::fabs(static_cast<long double>(got) - exact) / std::ldexp(1.0L, std::max(e - 24, -149)));
+}
+
+// The float rows at their extremes, against long double (2^-64 relative here, far below the
+// 1/100 ulp that matters): logits spread up to 100 apart (softmax results down to 2^-144, the
+// subnormal range and the normal range's bottom, where e·(1/S)'s low product underflows),
+// repeated maxima, long rows, in every target. (Before e·(1/S) was scaled there, rows of the
+// second kind reached 1.8 ulp.) Held to the bounds the kernels state
+// (impl/simd/float_native-inl.h: softmax < 1.7 ulp, log_softmax <= 1.3 ulp; strict is 2).
+TEST(SimdKernels, FloatRowsWithinTheirStatedBoundsAtTheExtremes) {
+  std::mt19937 rng(20261122);
+  struct Row {
+    std::vector<float> z;
+    std::size_t c;
+  };
+  std::vector<Row> rows;
+  for (int trial = 0; trial < 1500; ++trial) {
+    const std::size_t c = 1 + rng() % (trial % 50 == 0 ? 5000 : 200);
+    const float spread = std::array<float, 4>{10.0f, 100.0f, 3.0f, 30.0f}[trial % 4];
+    std::uniform_real_distribution<float> u(-spread, 0.0f);
+    Row r{std::vector<float>(c), c};
+    for (auto& v : r.z) v = u(rng) + static_cast<float>(trial % 7);
+    if (trial % 4 == 2)
+      for (auto& v : r.z)
+        if (rng() % 3 == 0) v = r.z[0];  // several maxima
+    rows.push_back(std::move(r));
+  }
+  // Results at the normal range's bottom: logits 84 to 89 below the maximum, beside a few
+  // within 2 of it (1/S anywhere in (1/4, 1]).
+  for (int trial = 0; trial < 200; ++trial) {
+    std::uniform_real_distribution<float> deep(-89.0f, -84.0f), near(-2.0f, 0.0f);
+    Row r{std::vector<float>(1000), 1000};
+    for (auto& v : r.z) v = deep(rng);
+    r.z[0] = 0.0f;
+    for (int j = 1; j <= trial % 4; ++j) r.z[j] = near(rng);
+    rows.push_back(std::move(r));
+  }
+  std::vector<std::string> ts = simd_targets();
+  ts.push_back("");  // the best target
+  for (const auto& t : ts) {
+    simd::force_target(t);
+    double worst_softmax = 0, worst_log = 0;
+    for (const Row& r : rows) {
+      std::vector<float> out(r.c), lout(r.c);
+      simd::softmax(std::span<const float>(r.z), simd::Shape{1, r.c}, std::span<float>(out));
+      simd::log_softmax(std::span<const float>(r.z), simd::Shape{1, r.c}, std::span<float>(lout));
+      long double m = -INFINITY;
+      for (float v : r.z) m = std::max<long double>(m, v);
+      long double rest = 0;
+      int top = 0;
+      for (float v : r.z) (v == m ? (void)++top : (void)(rest += std::exp(static_cast<long double>(v) - m)));
+      const long double S = top + rest, L = std::log(static_cast<long double>(top)) + std::log1p(rest / top);
+      for (std::size_t i = 0; i < r.c; ++i) {
+        const long double d = static_cast<long double>(r.z[i]) - m;
+        worst_softmax = std::max(worst_softmax, float_ulps(out[i], std::exp(d) / S));
+        worst_log = std::max(worst_log, float_ulps(lout[i], d - L));
+        ASSERT_LT(float_ulps(out[i], std::exp(d) / S), 1.7) << t << " softmax row of " << r.c << ", z = " << r.z[i]
+                                                              << ", max " << static_cast<double>(m);
+        ASSERT_LE(float_ulps(lout[i], d - L), 1.3) << t << " log_softmax row of " << r.c << ", z = " << r.z[i];
+      }
+    }
+    std::cout << "[ target " << (t.empty() ? "best" : t) << " ] softmax max " << worst_softmax << " ulp, log_softmax max "
+              << worst_log << " ulp\n";
   }
   simd::force_target("");
 }

@@ -55,17 +55,6 @@ constexpr float kLn2d16LoF = -0x1.0105c6p-25f;  // ln2/16 - kLn2d16HiF, rounded 
 constexpr float kP1 = 0x1.5556f2p-3f;
 constexpr float kP2 = 0x1.55562ap-5f;
 
-// 2^(i/16) = kExp2Hi[i] + kExp2Lo[i], i = 0..15 (each the nearest float; Sollya; the pair errs
-// by < 2^-49 relative).
-alignas(64) constexpr float kExp2Hi[16] = {
-    0x1p0f,        0x1.0b5586p0f, 0x1.172b84p0f, 0x1.2387a6p0f, 0x1.306fep0f,  0x1.3dea64p0f,
-    0x1.4bfdaep0f, 0x1.5ab07ep0f, 0x1.6a09e6p0f, 0x1.7a1148p0f, 0x1.8ace54p0f, 0x1.9c4918p0f,
-    0x1.ae89fap0f, 0x1.c199bep0f, 0x1.d5818ep0f, 0x1.ea4afap0f};
-alignas(64) constexpr float kExp2Lo[16] = {
-    0.0f,             0x1.9f3122p-25f,  -0x1.c15742p-27f, 0x1.ceac48p-25f, 0x1.4636e2p-25f, 0x1.824684p-25f,
-    -0x1.593abcp-25f, -0x1.5bd5ecp-27f, 0x1.9fcef4p-26f,  -0x1.829fdp-25f, 0x1.15506ep-27f, 0x1.51f848p-27f,
-    -0x1.a94b14p-26f, -0x1.3d56b2p-27f, -0x1.822dbcp-27f, 0x1.52486cp-27f};
-
 struct ExpAcc {
   VF32 s;             // 2^(M >> 4), normal
   VF32 w, wl;         // e^z = s·(w + wl), |wl| <= ulp(w)/2
@@ -94,8 +83,8 @@ HWY_INLINE ExpAcc ExpAccurate(DF32 d, VF32 z) {
   const auto jneg = hn::ShiftRight<4>(hn::Sub(idx, hn::Set(di, 0x4B400000)));  // j >> 4: -1 or 0
   const VF32 s = hn::BitCast(
       d, hn::ShiftLeft<23>(hn::Add(hn::Add(hn::BitCast(di, km), jneg), hn::Set(di, 127 - (1 << 22)))));
-  const VF32 thi = fnative::Table16(d, kExp2Hi, idx);
-  const VF32 tlo = fnative::Table16(d, kExp2Lo, idx);
+  const VF32 thi = fnative::Table16(d, fnative::kExp2Hi, idx);
+  const VF32 tlo = fnative::Table16(d, fnative::kExp2Lo, idx);
   // T·(1 + h + t) = thi + thi·h + [thi·t + tlo·(1 + h)] (tlo·t < 2^-35.2 dropped): thi·h = p + pe
   // exactly, thi + p = w0 + e1 exactly (Fast2Sum, |p| < thi), the bracket rounded once.
   const VF32 p = hn::Mul(thi, h);

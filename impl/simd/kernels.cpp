@@ -50,6 +50,7 @@
 #include "hwy/highway.h"
 
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
