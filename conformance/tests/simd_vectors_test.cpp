@@ -211,7 +211,8 @@ double float_ulps(float got, long double exact) {
 }
 
 // The float rows at their extremes, against long double (2^-64 relative here, far below the
-// 1/100 ulp that matters): logits spread up to 100 apart (softmax results down to 2^-144, the
+// 1/100 ulp that matters): rows around 0 and +-40, +-80 (both of the kernels' row paths, the
+// shifted one for |z| <= 87 and the one through z - max), logits spread up to 100 apart (softmax results down to 2^-144, the
 // subnormal range and the normal range's bottom, where e·(1/S)'s low product underflows),
 // repeated maxima, long rows, in every target. (Before e·(1/S) was scaled there, rows of the
 // second kind reached 1.8 ulp.) Held to the bounds the kernels state
@@ -228,7 +229,8 @@ TEST(SimdKernels, FloatRowsWithinTheirStatedBoundsAtTheExtremes) {
     const float spread = std::array<float, 4>{10.0f, 100.0f, 3.0f, 30.0f}[trial % 4];
     std::uniform_real_distribution<float> u(-spread, 0.0f);
     Row r{std::vector<float>(c), c};
-    for (auto& v : r.z) v = u(rng) + static_cast<float>(trial % 7);
+    const float offset = std::array<float, 7>{0.0f, 3.0f, 6.0f, -40.0f, 40.0f, 80.0f, -80.0f}[trial % 7];
+    for (auto& v : r.z) v = u(rng) + offset;
     if (trial % 4 == 2)
       for (auto& v : r.z)
         if (rng() % 3 == 0) v = r.z[0];  // several maxima

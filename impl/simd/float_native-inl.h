@@ -295,20 +295,25 @@ alignas(64) constexpr float kExp2Lo[16] = {
     -0x1.593abcp-25f, -0x1.5bd5ecp-27f, 0x1.9fcef4p-26f,  -0x1.829fdp-25f, 0x1.15506ep-27f, 0x1.51f848p-27f,
     -0x1.a94b14p-26f, -0x1.3d56b2p-27f, -0x1.822dbcp-27f, 0x1.52486cp-27f};
 
-// table[idx & 15]: one permute on 16 lanes, two and a select on 8.
-HWY_INLINE VF32 Table16(DF32 d, const float* table, hn::Vec<DI32> idx) {
-  constexpr size_t kLanes = hn::MaxLanes(DF32());
+// A 16-entry float table held in registers (one vector of 16 lanes, or two of 8), looked up at
+// idx & 15: one permute on 16 lanes, two and a select on 8.
+struct Lut16 {
+  static constexpr size_t kLanes = hn::MaxLanes(DF32());
   static_assert(kLanes == 16 || kLanes == 8, "float_native-inl.h: 8 or 16 float lanes");
-  const DI32 di;
-  if constexpr (kLanes == 16) {
-    return hn::TableLookupLanes(hn::Load(d, table), hn::IndicesFromVec(d, hn::And(idx, hn::Set(di, 15))));
-  } else {
-    const auto low3 = hn::IndicesFromVec(d, hn::And(idx, hn::Set(di, 7)));
-    const VF32 a = hn::TableLookupLanes(hn::Load(d, table), low3);
-    const VF32 b = hn::TableLookupLanes(hn::Load(d, table + 8), low3);
-    return hn::IfThenElse(hn::RebindMask(d, hn::Ne(hn::And(idx, hn::Set(di, 8)), hn::Zero(di))), b, a);
+  VF32 lo, hi;  // hi: entries 8..15 on 8 lanes (unused on 16)
+  HWY_INLINE Lut16(DF32 d, const float* table) : lo(hn::Load(d, table)), hi(kLanes == 8 ? hn::Load(d, table + 8) : lo) {}
+  HWY_INLINE VF32 operator()(DF32 d, hn::Vec<DI32> idx) const {
+    const DI32 di;
+    if constexpr (kLanes == 16) {
+      return hn::TableLookupLanes(lo, hn::IndicesFromVec(d, hn::And(idx, hn::Set(di, 15))));
+    } else {
+      const auto low3 = hn::IndicesFromVec(d, hn::And(idx, hn::Set(di, 7)));
+      const VF32 a = hn::TableLookupLanes(lo, low3), b = hn::TableLookupLanes(hi, low3);
+      return hn::IfThenElse(hn::RebindMask(d, hn::Ne(hn::And(idx, hn::Set(di, 8)), hn::Zero(di))), b, a);
+    }
   }
-}
+};
+HWY_INLINE VF32 Table16(DF32 d, const float* table, hn::Vec<DI32> idx) { return Lut16(d, table)(d, idx); }
 
 // softplus(x) as an unrounded pair, from u = e^-|x| = s·(w + wl) (see above). Shared with the
 // correctly rounded tier, which takes u from its own, finer exp.
@@ -476,24 +481,37 @@ alignas(64) constexpr std::array<float, 16> kExp2Rel = [] {
   return t;
 }();
 
-HWY_INLINE ExpRounded ExpRowNormal(DF32 d, VF32 dh, VF32 dl) {
+// The tables of ExpRowNormal, with 2^-K (a row's shift, below) folded into the first.
+struct ExpRowTables {
+  Lut16 s, rel;
+  HWY_INLINE ExpRowTables(DF32 d, int shift) : s(d, kExp2HiLessJ.data()), rel(d, kExp2Rel.data()) {
+    const DI32 di;
+    const auto k = hn::Set(di, shift * (1 << 23));
+    s.lo = hn::BitCast(d, hn::Sub(hn::BitCast(di, s.lo), k));
+    s.hi = hn::BitCast(d, hn::Sub(hn::BitCast(di, s.hi), k));
+  }
+};
+
+// 2^-K·e^(a + dl) (a + dl: z - m as an exact pair, K = 0; or z itself, dl = 0, with the row's
+// shift K in the tables), for a in [-87, 87] with a result in [2^-126, 2].
+HWY_INLINE ExpRounded ExpRowNormal(DF32 d, VF32 a, VF32 dl, const ExpRowTables& tab) {
   const DI32 di;
   const VF32 shifter = hn::Set(d, kShifter);
-  const VF32 mm = hn::MulAdd(dh, hn::Set(d, kLog2e16), shifter);  // 1.5·2^23 + M: bits 0x4B400000 + M
+  const VF32 mm = hn::MulAdd(a, hn::Set(d, kLog2e16), shifter);  // 1.5·2^23 + M: bits 0x4B400000 + M
   const VF32 m = hn::Sub(mm, shifter);
-  const VF32 t0 = hn::NegMulAdd(m, hn::Set(d, kLn2d16C1), dh);
+  const VF32 t0 = hn::NegMulAdd(m, hn::Set(d, kLn2d16C1), a);
   const VF32 t = hn::Sub(t0, hn::MulSub(m, hn::Set(d, kLn2d16C2), dl));
   const auto bits = hn::BitCast(di, mm);
-  const VF32 s = hn::BitCast(d, hn::Add(hn::BitCast(di, Table16(d, kExp2HiLessJ.data(), bits)), hn::ShiftLeft<19>(bits)));
+  const VF32 s = hn::BitCast(d, hn::Add(hn::BitCast(di, tab.s(d, bits)), hn::ShiftLeft<19>(bits)));
   const VF32 q = hn::MulAdd(hn::Set(d, kE3), t, hn::Set(d, kE2));
-  const VF32 pr = hn::MulAdd(hn::Mul(t, t), q, hn::Add(t, Table16(d, kExp2Rel.data(), bits)));
+  const VF32 pr = hn::MulAdd(hn::Mul(t, t), q, hn::Add(t, tab.rel(d, bits)));
   const VF32 e = hn::MulAdd(s, pr, s);
   return {e, hn::MulAdd(s, pr, hn::Sub(s, e)), false, e, e, e};
 }
 
-HWY_INLINE ExpRounded ExpRow(DF32 d, VF32 dh, VF32 dl) {
+HWY_INLINE ExpRounded ExpRow(DF32 d, VF32 dh, VF32 dl, const ExpRowTables& tab) {
   const auto deep = hn::Lt(dh, hn::Set(d, -87.0f));
-  if (HWY_LIKELY(hn::AllFalse(d, deep))) return ExpRowNormal(d, dh, dl);
+  if (HWY_LIKELY(hn::AllFalse(d, deep))) return ExpRowNormal(d, dh, dl, tab);
   // e^-104 < 2^-150 rounds to 0 either way; below -104, dl (up to 2^-24·|dh|) is dropped.
   const auto gone = hn::Lt(dh, hn::Set(d, -104.0f));
   const ExpSplit x = Exp(d, hn::IfThenElse(gone, hn::Set(d, -104.0f), dh), hn::IfThenZeroElse(gone, dl));
@@ -556,9 +574,8 @@ HWY_INLINE void ForEachVector(DF32 d, const float* z, size_t c, const F& f) {
   size_t i = 0;
   for (; i + N <= c; i += N) f(i, hn::LoadU(d, z + i), hn::FirstN(d, N), std::true_type());
   if (i < c) {
-    HWY_ALIGN float buf[kMaxLanes];
-    for (size_t j = 0; j < N; ++j) buf[j] = i + j < c ? z[i + j] : z[0];
-    f(i, hn::Load(d, buf), hn::FirstN(d, c - i), std::false_type());
+    const auto live = hn::FirstN(d, c - i);  // masked-off lanes are not read (no fault)
+    f(i, hn::IfThenElse(live, hn::MaskedLoad(live, d, z + i), hn::Set(d, z[0])), live, std::false_type());
   }
 }
 template <class F>
@@ -567,10 +584,8 @@ HWY_INLINE void MapRow(DF32 d, const float* z, float* out, size_t c, const F& f)
   size_t i = 0;
   for (; i + N <= c; i += N) hn::StoreU(f(hn::LoadU(d, z + i)), d, out + i);
   if (i < c) {
-    HWY_ALIGN float buf[kMaxLanes] = {};
-    std::memcpy(buf, z + i, (c - i) * sizeof(float));
-    hn::Store(f(hn::Load(d, buf)), d, buf);
-    std::memcpy(out + i, buf, (c - i) * sizeof(float));
+    const auto live = hn::FirstN(d, c - i);
+    hn::BlendedStore(f(hn::MaskedLoad(live, d, z + i)), live, d, out + i);
   }
 }
 
@@ -584,52 +599,72 @@ HWY_INLINE bool Rows(int mode, const float* z, size_t n, size_t c, float* out) {
     const float* zr = z + row * c;
     VF32 mx = hn::Set(d, -std::numeric_limits<float>::infinity());
     VF32 mn = hn::Neg(mx);
-    auto bad = hn::Lt(mx, mx);
+    auto nan = hn::Lt(mx, mx);  // infinities and huge values show in m and least
     ForEachVector(d, zr, c, [&](size_t, VF32 v, auto, auto) {
-      bad = hn::Or(bad, hn::Not(hn::Lt(hn::Abs(v), hn::Set(d, 0x1p100f))));
+      nan = hn::Or(nan, hn::IsNaN(v));
       mx = hn::Max(mx, v);
       mn = hn::Min(mn, v);
     });
-    if (!hn::AllFalse(d, bad)) {
+    const float m = hn::GetLane(hn::MaxOfLanes(d, mx));
+    const float least = hn::GetLane(hn::MinOfLanes(d, mn));
+    // (m and least are meaningless where a NaN is; the row goes to the scalar kernel then.)
+    if (!(m < 0x1p100f && least > -0x1p100f) || !hn::AllFalse(d, nan)) {
       ScalarRowFallback(mode, zr, c, mode == kLogsumexp ? out + row : out + row * c);
       continue;
     }
-    const float m = hn::GetLane(hn::MaxOfLanes(d, mx));
-    const float least = hn::GetLane(hn::MinOfLanes(d, mn));
     const bool ordered = m >= 0 && -least <= m;
     const VF32 vm = hn::Set(d, m), nm = hn::Set(d, -m);
+    // Moderate rows (the usual logits: |z| <= 87, spread < 86) skip the subtraction z - m and the
+    // check for deep lanes: they sum 2^-K·e^z = e^(z - m)·e^(m - K·ln2), K = ceil(m/ln2), with
+    // e^z reduced from z itself and 2^-K folded into the table. Every such value lies in
+    // [e^(least - m - ln2), 1], normal; the common factor e^(m - K·ln2) in (1/2, 1] cancels in
+    // softmax's quotient and is divided out of the sum, in binary64, for the logarithm.
+    const bool moderate = m <= 87.0f && least >= -87.0f && m - least < 86.0f;
+    const int shift = moderate ? static_cast<int>(std::ceil(m / std::numbers::ln2)) : 0;
+    const ExpRowTables tables(d, shift);
     V sum = hn::Zero(dd);
     VF32 err = hn::Zero(d), cnt = hn::Zero(d);
     float* yr = out + row * c;
     const bool store = mode == kSoftmax;
     const bool split_top = mode != kSoftmax;
-    ForEachVector(d, zr, c, [&](size_t i, VF32 v, auto live, auto full) {
-      VF32 dh, dl;
-      Diff(v, vm, nm, ordered, dh, dl);
-      ExpRounded e = ExpRow(d, dh, dl);
-      auto keep = live;
-      if (split_top) {
-        const auto top = hn::And(live, hn::Eq(v, vm));
-        cnt = hn::Add(cnt, hn::IfThenElseZero(top, hn::Set(d, 1.0f)));
-        keep = hn::AndNot(top, live);
-      }
-      Accumulate(d, e, keep, !decltype(full)::value || split_top, sum, err);
-      if (store) {
-        if (decltype(full)::value) {
-          hn::StoreU(e.e, d, yr + i);
+    auto pass2 = [&](auto moderate_row) {
+      ForEachVector(d, zr, c, [&](size_t i, VF32 v, auto live, auto full) {
+        ExpRounded e;
+        if constexpr (decltype(moderate_row)::value) {
+          e = ExpRowNormal(d, v, hn::Zero(d), tables);
         } else {
-          HWY_ALIGN float lanes[kMaxLanes];
-          hn::Store(e.e, d, lanes);
-          std::memcpy(yr + i, lanes, (c - i) * sizeof(float));
+          VF32 dh, dl;
+          Diff(v, vm, nm, ordered, dh, dl);
+          e = ExpRow(d, dh, dl, tables);
         }
-      }
-    });
-    const double rest = hn::GetLane(hn::SumOfLanes(dd, sum)) + static_cast<double>(hn::GetLane(hn::SumOfLanes(d, err)));
+        auto keep = live;
+        if (split_top) {
+          const auto top = hn::And(live, hn::Eq(v, vm));
+          cnt = hn::Add(cnt, hn::IfThenElseZero(top, hn::Set(d, 1.0f)));
+          keep = hn::AndNot(top, live);
+        }
+        Accumulate(d, e, keep, !decltype(full)::value || split_top, sum, err);
+        if (store) {
+          if (decltype(full)::value) {
+            hn::StoreU(e.e, d, yr + i);
+          } else {
+            hn::BlendedStore(e.e, live, d, yr + i);
+          }
+        }
+      });
+    };
+    if (moderate) {
+      pass2(std::true_type());
+    } else {
+      pass2(std::false_type());
+    }
+    double rest = hn::GetLane(hn::SumOfLanes(dd, sum)) + static_cast<double>(hn::GetLane(hn::SumOfLanes(d, err)));
     if (store) {
       const double inv = 1.0 / rest;
       const float ih = static_cast<float>(inv), il = static_cast<float>(inv - ih);
       const VF32 vih = hn::Set(d, ih), vil = hn::Set(d, il);
-      if (m - least < 69.0f) {  // every e >= e^-69 > 2^-100: e·il is normal
+      // Every result is at least e^(least - m - ln2)/c: where that is above 2^-100, e·il is normal.
+      if (m - least + std::log(static_cast<double>(c)) < 68.0) {
         MapRow(d, yr, yr, c, [&](VF32 e) { return hn::MulAdd(e, vih, hn::Mul(e, vil)); });
       } else {
         // e·il below the normal range would be rounded to the subnormal grid, up to half an ulp
@@ -643,6 +678,7 @@ HWY_INLINE bool Rows(int mode, const float* z, size_t n, size_t c, float* out) {
       }
       continue;
     }
+    if (moderate) rest *= std::exp(shift * std::numbers::ln2 - m);  // error 2^-46 relative
     const double k = hn::GetLane(hn::SumOfLanes(d, cnt));
     const double L = std::log(k) + std::log1p(rest / k);
     if (mode == kLogsumexp) {

@@ -55,6 +55,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <numbers>
 #include <type_traits>
 
 #include "cr_fallback.hpp"
