@@ -216,7 +216,7 @@ double float_ulps(float got, long double exact) {
 // subnormal range and the normal range's bottom, where e·(1/S)'s low product underflows),
 // repeated maxima, long rows, in every target. (Before e·(1/S) was scaled there, rows of the
 // second kind reached 1.8 ulp.) Held to the bounds the kernels state
-// (impl/simd/float_native-inl.h: softmax < 1.7 ulp, log_softmax <= 1.3 ulp; strict is 2).
+// (impl/simd/float_native-inl.h: softmax and log_softmax < 1.7 ulp; strict is 2).
 TEST(SimdKernels, FloatRowsWithinTheirStatedBoundsAtTheExtremes) {
   std::mt19937 rng(20261122);
   struct Row {
@@ -267,7 +267,7 @@ TEST(SimdKernels, FloatRowsWithinTheirStatedBoundsAtTheExtremes) {
         worst_log = std::max(worst_log, float_ulps(lout[i], d - L));
         ASSERT_LT(float_ulps(out[i], std::exp(d) / S), 1.7) << t << " softmax row of " << r.c << ", z = " << r.z[i]
                                                               << ", max " << static_cast<double>(m);
-        ASSERT_LE(float_ulps(lout[i], d - L), 1.3) << t << " log_softmax row of " << r.c << ", z = " << r.z[i];
+        ASSERT_LT(float_ulps(lout[i], d - L), 1.7) << t << " log_softmax row of " << r.c << ", z = " << r.z[i];
       }
     }
     std::cout << "[ target " << (t.empty() ? "best" : t) << " ] softmax max " << worst_softmax << " ulp, log_softmax max "
