@@ -7,7 +7,8 @@
 // Error: each competitor runs over the golden binary32 inputs of its function (vectors/) and its
 // results are measured in ULPs of the exact value, as the conformance suite does.
 // Output: the Google Benchmark console lines, then a table of medians and ratios (built-in fast
-// tier over the best peer; on 256 MiB arrays also over the non-temporal copy), the error table,
+// tier over the best peer; for unary functions on 256 MiB arrays also over the non-temporal
+// copy: the losses read two arrays, 12 bytes per element against the copy's 8), the error table,
 // and everything as JSON (--nnc_json=PATH, default nnconform-bench.json).
 //
 // Extra flags (before Google Benchmark's own, which all work: --benchmark_filter=...):
@@ -151,12 +152,34 @@ ErrorRow errors_of(const Competitor& c) {
     for (std::size_t i = 0; i < x.size(); ++i)
       score(row, bits(y[i]), cases[i]->expected.values[0], cases[i]->offsets_ulps[0],
             "x=" + ref::to_hex(cases[i]->args.inputs.at("x").values[0]));
+  } else if (c.pair) {
+    // The cases of one element (their mean is the element's loss) or with reduction = none, no
+    // other parameter and no optional input; inputs y and the prediction (yhat, or the logit s).
+    std::vector<float> yv, pv;
+    std::vector<const ref::VectorCase*> cases;
+    for (const auto& vc : file.cases) {
+      const auto& ps = vc.args.params;
+      const bool none = ps.size() == 1 && ps.count("reduction") && ps.at("reduction") == "none";
+      if ((!ps.empty() && !none) || vc.args.inputs.size() != 2 || !vc.args.inputs.count("y")) continue;
+      bool scalars = true;
+      for (const auto& [name, tensor] : vc.args.inputs) scalars = scalars && tensor.values.size() == 1;
+      if (!scalars) continue;
+      for (const auto& [name, tensor] : vc.args.inputs)
+        if (name != "y") pv.push_back(f32(tensor.values.at(0)));
+      yv.push_back(f32(vc.args.inputs.at("y").values.at(0)));
+      cases.push_back(&vc);
+    }
+    std::vector<float> out(yv.size());
+    c.pair(yv.data(), pv.data(), out.data(), yv.size());
+    for (std::size_t i = 0; i < yv.size(); ++i)
+      score(row, bits(out[i]), cases[i]->expected.values[0], cases[i]->offsets_ulps[0],
+            "line " + std::to_string(cases[i]->line));
   } else if (c.rows) {
     for (const auto& vc : file.cases) {
       if (!vc.args.params.empty()) continue;
       const ref::Tensor& z = vc.args.inputs.at("z");
       std::size_t n = z.shape.size() == 2 ? z.shape[0] : 1, cc = z.shape.size() == 2 ? z.shape[1] : z.values.size();
-      std::vector<float> zv, y(z.values.size());
+      std::vector<float> zv, y(c.per_row ? n : z.values.size());
       for (const auto& v : z.values) zv.push_back(f32(v));
       c.rows(zv.data(), y.data(), n, cc);
       for (std::size_t i = 0; i < y.size(); ++i)
@@ -239,13 +262,21 @@ int main(int argc, char** argv) {
 
   std::vector<std::size_t> sizes = {kSmall};
   if (!small_only) sizes.push_back(kLarge);
-  std::map<std::size_t, std::unique_ptr<Buffer>> xs, ys;
+  // Elementwise inputs x uniform in [-12, 12] (the losses' prediction or logit), the losses'
+  // targets uniform in [0, 1] (at 1 KiB past a page: a third stream, apart from the other two).
+  bool any_pair = false;
+  for (const Competitor& c : reg.all) any_pair = any_pair || static_cast<bool>(c.pair);
+  std::map<std::size_t, std::unique_ptr<Buffer>> xs, ys, ts;
   for (std::size_t bytes : sizes) {
     std::size_t n = bytes / sizeof(float);
     xs[bytes] = std::make_unique<Buffer>(n);
     ys[bytes] = std::make_unique<Buffer>(n, 2048);
     fill_uniform(xs[bytes]->p, n, -12.0f, 12.0f, 42);
     std::fill(ys[bytes]->p, ys[bytes]->p + n, 0.0f);  // touch every page before timing
+    if (any_pair) {
+      ts[bytes] = std::make_unique<Buffer>(n, 1024);
+      fill_uniform(ts[bytes]->p, n, 0.0f, 1.0f, 5);
+    }
   }
   const std::size_t row_total = kSmall / sizeof(float);
   Buffer z(row_total), zy(row_total, 2048);
@@ -256,16 +287,22 @@ int main(int argc, char** argv) {
     for (auto& t : targets) t = static_cast<std::int64_t>(rng() % 1000);
   }
 
+  std::set<std::string> unary_functions;  // their 256 MiB figures are compared with the copy
   for (const Competitor& c : reg.all) {
-    if (c.unary) {
+    if (c.unary) unary_functions.insert(c.function);
+    if (c.unary || c.pair) {
       for (std::size_t bytes : sizes) {
         std::string name = c.function + "/" + size_label(bytes) + "/" + c.peer;
         const float* x = xs[bytes]->p;
+        const float* t = c.pair ? ts[bytes]->p : nullptr;
         float* y = ys[bytes]->p;
         std::size_t n = bytes / sizeof(float);
-        benchmark::RegisterBenchmark(name.c_str(), [&c, x, y, n](benchmark::State& st) {
+        benchmark::RegisterBenchmark(name.c_str(), [&c, x, t, y, n](benchmark::State& st) {
           for (auto _ : st) {
-            c.unary(x, y, n);
+            if (c.unary)
+              c.unary(x, y, n);
+            else
+              c.pair(t, x, y, n);
             benchmark::ClobberMemory();
           }
           st.SetItemsProcessed(static_cast<int64_t>(st.iterations() * n));
@@ -334,13 +371,14 @@ int main(int argc, char** argv) {
     md << " | " << best << " | " << best_v << " | " << std::setprecision(2) << ratio << " | ";
     if (cr > 0) md << cr / fast; else md << "-";
     md << " | ";
-    if (cs.find("/256MiB") != std::string::npos && copy_nt_large > 0) md << fast / copy_nt_large; else md << "-";
+    const bool vs_copy = cs.find("/256MiB") != std::string::npos && copy_nt_large > 0 &&
+                         unary_functions.count(cs.substr(0, cs.find('/')));
+    if (vs_copy) md << fast / copy_nt_large; else md << "-";
     md << " | " << all.str() << " |\n";
     out["ratios"][cs] = {{"simd", fast}, {"simd_cr", cr}, {"best_peer", best}, {"best_peer_elements_per_ns", best_v},
                          {"simd_over_best_peer", ratio}};
     if (cr > 0) out["ratios"][cs]["cr_over_fast"] = cr / fast;
-    if (cs.find("/256MiB") != std::string::npos && copy_nt_large > 0)
-      out["ratios"][cs]["simd_over_copy_nt"] = fast / copy_nt_large;
+    if (vs_copy) out["ratios"][cs]["simd_over_copy_nt"] = fast / copy_nt_large;
   }
   for (const auto& [cs, peers] : by_case)
     if (cs.rfind("copy/", 0) == 0)

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <span>
 
+#include "nnconform/impl/losses.hpp"
 #include "nnconform/impl/nn.hpp"
 #include "nnconform/impl/simd.hpp"
 #include "peers.hpp"
@@ -89,6 +90,15 @@ void register_builtin(Registry& r) {
     for (std::size_t i = 0; i < n; ++i) y[i] = x[i] > 0 ? x[i] : 0.0f;
   });
 
+  r.unary("leaky_relu", "simd", span_fn([](auto x, auto y) { simd::leaky_relu(x, y, 0.01f); }));
+  r.unary("leaky_relu", "std-loop", [](const float* x, float* y, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = x[i] >= 0 ? x[i] : 0.01f * x[i];
+  });
+  r.unary("relu6", "simd", span_fn([](auto x, auto y) { simd::relu6(x, y); }));
+  r.unary("relu6", "std-loop", [](const float* x, float* y, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = std::min(std::max(x[i], 0.0f), 6.0f);
+  });
+
   r.rows("softmax", "simd", rows_fn([](auto z, auto s, auto y) { simd::softmax(z, s, y); }));
   r.rows("softmax", "builtin-scalar", rows_fn([](auto z, auto s, auto y) { impl::softmax(z, s, y); }));
   r.rows("softmax", "std-loop", [](const float* z, float* y, std::size_t n, std::size_t c) {
@@ -111,6 +121,21 @@ void register_builtin(Registry& r) {
       for (std::size_t j = 0; j < c; ++j) y[i * c + j] = (zr[j] - m) - l;
     }
   });
+  auto lse_fn = [](auto f) {
+    return [f](const float* z, float* y, std::size_t n, std::size_t c) {
+      f(std::span<const float>(z, n * c), impl::Shape{n, c}, std::span<float>(y, n));
+    };
+  };
+  r.row_reduce("logsumexp", "simd", lse_fn([](auto z, auto s, auto y) { simd::logsumexp(z, s, y); }));
+  r.row_reduce("logsumexp", "builtin-scalar", lse_fn([](auto z, auto s, auto y) { impl::logsumexp(z, s, y); }));
+  r.row_reduce("logsumexp", "std-loop", [](const float* z, float* y, std::size_t n, std::size_t c) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const float* zr = z + i * c;
+      float m = *std::max_element(zr, zr + c), s = 0;
+      for (std::size_t j = 0; j < c; ++j) s += std::exp(zr[j] - m);
+      y[i] = m + std::log(s);
+    }
+  });
   r.ce("simd", [](const float* z, const std::int64_t* t, float* y, std::size_t n, std::size_t c) {
     simd::cross_entropy(std::span<const float>(z, n * c), std::span<const std::int64_t>(t, n), simd::Shape{n, c},
                         std::span<float>(y, n), simd::Reduction::none);
@@ -126,6 +151,39 @@ void register_builtin(Registry& r) {
       for (std::size_t j = 0; j < c; ++j) s += std::exp(zr[j] - m);
       y[i] = std::log(s) - (zr[t[i]] - m);
     }
+  });
+
+  // Elementwise losses, reduction none.
+  auto pair_fn = [](auto f) {
+    return [f](const float* y, const float* p, float* out, std::size_t n) {
+      f(std::span<const float>(y, n), std::span<const float>(p, n), std::span<float>(out, n));
+    };
+  };
+  const auto none = simd::Reduction::none;
+  r.pair("mse", "simd", pair_fn([none](auto y, auto p, auto o) { simd::mse(y, p, o, none); }));
+  r.pair("mse", "builtin-scalar", pair_fn([none](auto y, auto p, auto o) { impl::mse(y, p, o, none); }));
+  r.pair("mse", "std-loop", [](const float* y, const float* p, float* o, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) o[i] = (y[i] - p[i]) * (y[i] - p[i]);
+  });
+  r.pair("mae", "simd", pair_fn([none](auto y, auto p, auto o) { simd::mae(y, p, o, none); }));
+  r.pair("mae", "builtin-scalar", pair_fn([none](auto y, auto p, auto o) { impl::mae(y, p, o, none); }));
+  r.pair("mae", "std-loop", [](const float* y, const float* p, float* o, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) o[i] = std::fabs(y[i] - p[i]);
+  });
+  r.pair("huber", "simd", pair_fn([none](auto y, auto p, auto o) { simd::huber(y, p, o, 1.0f, none); }));
+  r.pair("huber", "builtin-scalar", pair_fn([none](auto y, auto p, auto o) { impl::huber(y, p, o, none); }));
+  r.pair("huber", "std-loop", [](const float* y, const float* p, float* o, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const float a = std::fabs(y[i] - p[i]);
+      o[i] = a <= 1.0f ? 0.5f * a * a : a - 0.5f;
+    }
+  });
+  r.pair("binary_cross_entropy_with_logits", "simd",
+         pair_fn([none](auto y, auto s, auto o) { simd::binary_cross_entropy_with_logits(y, s, o, none); }));
+  r.pair("binary_cross_entropy_with_logits", "builtin-scalar",
+         pair_fn([none](auto y, auto s, auto o) { impl::binary_cross_entropy_with_logits(y, s, o, none); }));
+  r.pair("binary_cross_entropy_with_logits", "std-loop", [](const float* y, const float* s, float* o, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) o[i] = std::max(s[i], 0.0f) - s[i] * y[i] + std::log1p(std::exp(-std::fabs(s[i])));
   });
 
   // The bandwidth limit: the same bytes read and written by a copy.

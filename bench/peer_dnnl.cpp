@@ -75,6 +75,8 @@ void register_dnnl(Registry& r) {
   r.unary("softplus", "onednn", eltwise(A::eltwise_soft_relu, 1, 0));
   r.unary("mish", "onednn", eltwise(A::eltwise_mish, 0, 0));
   r.unary("relu", "onednn", eltwise(A::eltwise_relu, 0, 0));
+  r.unary("leaky_relu", "onednn", eltwise(A::eltwise_relu, 0.01f, 0));
+  r.unary("relu6", "onednn", eltwise(A::eltwise_clip_v2, 0, 6));
   r.rows("softmax", "onednn", softmax(false));
   r.rows("log_softmax", "onednn", softmax(true));
 }

@@ -34,6 +34,27 @@ void register_torch(Registry& r) {
   r.unary("softplus", "libtorch", unary([](at::Tensor& o, const at::Tensor& x) { at::softplus_out(o, x); }));
   r.unary("mish", "libtorch", unary([](at::Tensor& o, const at::Tensor& x) { at::mish_out(o, x); }));
   r.unary("relu", "libtorch", unary([](at::Tensor& o, const at::Tensor& x) { at::clamp_min_out(o, x, 0); }));
+  r.unary("leaky_relu", "libtorch", unary([](at::Tensor& o, const at::Tensor& x) { at::leaky_relu_out(o, x, 0.01); }));
+  r.unary("relu6", "libtorch", unary([](at::Tensor& o, const at::Tensor& x) { at::hardtanh_out(o, x, 0, 6); }));
+  // The losses have no _out form with reduction none: the result is allocated and copied (4 of
+  // the 12 bytes per element these calls move).
+  auto loss = [](auto f) {
+    return [f](const float* y, const float* p, float* o, std::size_t n) {
+      at::Tensor l = f(wrap(y, n), wrap(p, n));
+      std::memcpy(o, l.data_ptr<float>(), n * sizeof(float));
+    };
+  };
+  r.pair("mse", "libtorch", loss([](const at::Tensor& y, const at::Tensor& p) { return at::mse_loss(p, y, at::Reduction::None); }));
+  r.pair("mae", "libtorch", loss([](const at::Tensor& y, const at::Tensor& p) { return at::l1_loss(p, y, at::Reduction::None); }));
+  r.pair("huber", "libtorch",
+         loss([](const at::Tensor& y, const at::Tensor& p) { return at::huber_loss(p, y, at::Reduction::None, 1.0); }));
+  r.pair("binary_cross_entropy_with_logits", "libtorch", loss([](const at::Tensor& y, const at::Tensor& s) {
+           return at::binary_cross_entropy_with_logits(s, y, {}, {}, at::Reduction::None);
+         }));
+  r.row_reduce("logsumexp", "libtorch", [](const float* z, float* y, std::size_t n, std::size_t c) {
+    at::Tensor out = wrap(y, n);
+    at::logsumexp_out(out, wrap2(z, n, c), {1}, false);
+  });
   r.rows("softmax", "libtorch", [](const float* z, float* y, std::size_t n, std::size_t c) {
     at::Tensor out = wrap2(y, n, c);
     at::_softmax_out(out, wrap2(z, n, c), 1, false);

@@ -1,5 +1,6 @@
-// XNNPACK (Debian's 2022-02 snapshot): f32 sigmoid, ELU and softmax operators, one thread (a
-// null threadpool). The operator is created once per batch size; setup and run are timed.
+// XNNPACK (Debian's 2022-02 snapshot): f32 sigmoid, ELU, leaky ReLU, clamp (relu6) and softmax
+// operators, one thread (a null threadpool). The operator is created once per batch size; setup
+// and run are timed.
 #include <xnnpack.h>
 
 #include <map>
@@ -34,6 +35,24 @@ void register_xnnpack(Registry& r) {
     }
     check(xnn_setup_elu_nc_f32(op.get(), n, x, y, nullptr), "setup elu");
     check(xnn_run_operator(op.get(), nullptr), "run elu");
+  });
+  r.unary("leaky_relu", "xnnpack", [op = std::shared_ptr<xnn_operator>()](const float* x, float* y, std::size_t n) mutable {
+    if (!op) {
+      xnn_operator_t o;
+      check(xnn_create_leaky_relu_nc_f32(1, 1, 1, 0.01f, 0, &o), "create leaky_relu");
+      op.reset(o, xnn_delete_operator);
+    }
+    check(xnn_setup_leaky_relu_nc_f32(op.get(), n, x, y, nullptr), "setup leaky_relu");
+    check(xnn_run_operator(op.get(), nullptr), "run leaky_relu");
+  });
+  r.unary("relu6", "xnnpack", [op = std::shared_ptr<xnn_operator>()](const float* x, float* y, std::size_t n) mutable {
+    if (!op) {
+      xnn_operator_t o;
+      check(xnn_create_clamp_nc_f32(1, 1, 1, 0.0f, 6.0f, 0, &o), "create clamp");
+      op.reset(o, xnn_delete_operator);
+    }
+    check(xnn_setup_clamp_nc_f32(op.get(), n, x, y, nullptr), "setup clamp");
+    check(xnn_run_operator(op.get(), nullptr), "run clamp");
   });
   r.rows("softmax", "xnnpack", [ops = std::make_shared<std::map<std::size_t, std::shared_ptr<xnn_operator>>>()](
                                    const float* z, float* y, std::size_t n, std::size_t c) {

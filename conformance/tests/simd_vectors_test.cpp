@@ -211,12 +211,14 @@ double float_ulps(float got, long double exact) {
 }
 
 // The float rows at their extremes, against long double (2^-64 relative here, far below the
-// 1/100 ulp that matters): rows around 0 and +-40, +-80 (both of the kernels' row paths, the
-// shifted one for |z| <= 87 and the one through z - max), logits spread up to 100 apart (softmax results down to 2^-144, the
-// subnormal range and the normal range's bottom, where e·(1/S)'s low product underflows),
-// repeated maxima, long rows, in every target. (Before e·(1/S) was scaled there, rows of the
-// second kind reached 1.8 ulp.) Held to the bounds the kernels state
-// (impl/simd/float_native-inl.h: softmax and log_softmax < 1.7 ulp; strict is 2).
+// 1/100 ulp that matters): rows around 0, +-40 and +-80 (both row paths of the kernels: the
+// shifted one for |z| <= 87, and the one through z - max); logits spread up to 100 apart
+// (softmax results down to 2^-144: the subnormal range, and the normal range's bottom where
+// e·(1/S)'s low product underflows; before e was scaled there, such rows reached 1.8 ulp);
+// repeated maxima; long rows; rows of log-probabilities, whose logsumexp cancels to near 0 and
+// goes to the scalar kernel (before, the SIMD kernels erred there by 10^9 ulp). In every target,
+// held to the bounds the kernels state (impl/simd/float_native-inl.h): softmax and log_softmax
+// < 1.7 ulp, logsumexp < 0.7 ulp, cross_entropy < 0.63 ulp (strict: 2).
 TEST(SimdKernels, FloatRowsWithinTheirStatedBoundsAtTheExtremes) {
   std::mt19937 rng(20261122);
   struct Row {
@@ -246,21 +248,40 @@ TEST(SimdKernels, FloatRowsWithinTheirStatedBoundsAtTheExtremes) {
     for (int j = 1; j <= trial % 4; ++j) r.z[j] = near(rng);
     rows.push_back(std::move(r));
   }
+  // Rows of log-probabilities: logsumexp near 0 by cancellation (max < 0).
+  for (int trial = 0; trial < 200; ++trial) {
+    const std::size_t c = 2 + rng() % 30;
+    std::vector<double> q(c);
+    double total = 0;
+    for (auto& v : q) total += v = 1 + rng() % 1000;
+    Row r{std::vector<float>(c), c};
+    for (std::size_t j = 0; j < c; ++j) r.z[j] = static_cast<float>(std::log(q[j] / total));
+    rows.push_back(std::move(r));
+  }
   std::vector<std::string> ts = simd_targets();
   ts.push_back("");  // the best target
   for (const auto& t : ts) {
     simd::force_target(t);
-    double worst_softmax = 0, worst_log = 0;
+    double worst_softmax = 0, worst_log = 0, worst_lse = 0, worst_ce = 0;
     for (const Row& r : rows) {
       std::vector<float> out(r.c), lout(r.c);
+      float lse = 0, ce = 0;
+      const std::int64_t target = static_cast<std::int64_t>(r.c / 2);
       simd::softmax(std::span<const float>(r.z), simd::Shape{1, r.c}, std::span<float>(out));
       simd::log_softmax(std::span<const float>(r.z), simd::Shape{1, r.c}, std::span<float>(lout));
+      simd::logsumexp(std::span<const float>(r.z), simd::Shape{1, r.c}, std::span<float>(&lse, 1));
+      simd::cross_entropy(std::span<const float>(r.z), std::span<const std::int64_t>(&target, 1), simd::Shape{1, r.c},
+                          std::span<float>(&ce, 1), simd::Reduction::none);
       long double m = -INFINITY;
       for (float v : r.z) m = std::max<long double>(m, v);
       long double rest = 0;
       int top = 0;
       for (float v : r.z) (v == m ? (void)++top : (void)(rest += std::exp(static_cast<long double>(v) - m)));
       const long double S = top + rest, L = std::log(static_cast<long double>(top)) + std::log1p(rest / top);
+      worst_lse = std::max(worst_lse, float_ulps(lse, m + L));
+      worst_ce = std::max(worst_ce, float_ulps(ce, (m - r.z[target]) + L));
+      ASSERT_LT(float_ulps(lse, m + L), 0.7) << t << " logsumexp row of " << r.c << ", max " << static_cast<double>(m);
+      ASSERT_LT(float_ulps(ce, (m - r.z[target]) + L), 0.63) << t << " cross_entropy row of " << r.c;
       for (std::size_t i = 0; i < r.c; ++i) {
         const long double d = static_cast<long double>(r.z[i]) - m;
         worst_softmax = std::max(worst_softmax, float_ulps(out[i], std::exp(d) / S));
@@ -271,7 +292,7 @@ TEST(SimdKernels, FloatRowsWithinTheirStatedBoundsAtTheExtremes) {
       }
     }
     std::cout << "[ target " << (t.empty() ? "best" : t) << " ] softmax max " << worst_softmax << " ulp, log_softmax max "
-              << worst_log << " ulp\n";
+              << worst_log << ", logsumexp " << worst_lse << ", cross_entropy " << worst_ce << " ulp\n";
   }
   simd::force_target("");
 }

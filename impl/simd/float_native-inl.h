@@ -428,7 +428,7 @@ HWY_INLINE void Loop(const float* x, float* y, size_t n, const Op& op, const Slo
 }
 
 // ---------------------------------------------------------------------------------------------
-// Rows (softmax, log_softmax, logsumexp) on float lanes. Per row:
+// Rows (softmax, log_softmax, logsumexp, cross_entropy) on float lanes. Per row:
 //   1. the maximum m (rows with a NaN, an infinity or |z| >= 2^100 go to the scalar kernel);
 //   2. z - m = dh + dl exactly (Fast2Sum or TwoSum), e = e^(dh + dl) rounded to float and its
 //      rounding error err (ExpRowNormal: e + err within 2^-27.5 relative); S = sum of e in
@@ -444,7 +444,8 @@ HWY_INLINE void Loop(const float* x, float* y, size_t n, const Op& op, const Slo
 //      logit keeps L's relative accuracy). z - W is exact where it cancels (Sterbenz); where not,
 //      |z - W| >= |W|/2 >> |Wl| and its rounding costs <= 0.5 ulp, 1 where z - W sits just above a
 //      power of 2 and the result just below it; L's error (2^-27.5 relative to min(1, rest))
-//      <= 0.13 ulp: < 1.7 ulp. logsumexp: m + L.
+//      <= 0.13 ulp: < 1.7 ulp. logsumexp: m + L (< 0.7 ulp; rows where it cancels go to the
+//      scalar kernel). cross_entropy: (m - z[t]) + L in binary64, rounded by the caller.
 // Lanes with dh < -87 (e below the normal range) take a two-step scaling 2^k1·2^k2 so that the
 // stored e is rounded about once (< 0.75 ulp of the subnormal result).
 
@@ -593,10 +594,9 @@ HWY_INLINE void MapRow(DF32 d, const float* z, float* out, size_t c, const F& f)
   }
 }
 
-// Returns false for rows the scalar kernel takes (modes other than the three, or a row with a
-// NaN, an infinity or a magnitude >= 2^100).
-HWY_INLINE bool Rows(int mode, const float* z, size_t n, size_t c, float* out) {
-  if (mode != kSoftmax && mode != kLogSoftmax && mode != kLogsumexp) return false;
+// Rows with a NaN, an infinity or a magnitude >= 2^100 go to the scalar kernel. cross_entropy
+// (fused: the probabilities are never formed) writes one double per row to ce.
+HWY_INLINE bool Rows(int mode, const float* z, const int64_t* t, size_t n, size_t c, float* out, double* ce) {
   const DF32 d;
   const DD dd;
   for (size_t row = 0; row < n; ++row) {
@@ -613,7 +613,11 @@ HWY_INLINE bool Rows(int mode, const float* z, size_t n, size_t c, float* out) {
     const float least = hn::GetLane(hn::MinOfLanes(d, mn));
     // (m and least are meaningless where a NaN is; the row goes to the scalar kernel then.)
     if (!(m < 0x1p100f && least > -0x1p100f) || !hn::AllFalse(d, nan)) {
-      ScalarRowFallback(mode, zr, c, mode == kLogsumexp ? out + row : out + row * c);
+      if (mode == kCrossEntropy) {
+        ce[row] = ScalarCrossEntropy(zr, c, t[row]);
+      } else {
+        ScalarRowFallback(mode, zr, c, mode == kLogsumexp ? out + row : out + row * c);
+      }
       continue;
     }
     const bool ordered = m >= 0 && -least <= m;
@@ -628,8 +632,8 @@ HWY_INLINE bool Rows(int mode, const float* z, size_t n, size_t c, float* out) {
     const ExpRowTables tables(d, shift);
     V sum = hn::Zero(dd);
     VF32 err = hn::Zero(d), cnt = hn::Zero(d);
-    float* yr = out + row * c;
     const bool store = mode == kSoftmax;
+    float* yr = mode == kSoftmax || mode == kLogSoftmax ? out + row * c : nullptr;  // one value per row otherwise
     const bool split_top = mode != kSoftmax;
     auto pass2 = [&](auto moderate_row) {
       ForEachVector(d, zr, c, [&](size_t i, VF32 v, auto live, auto full) {
@@ -685,8 +689,23 @@ HWY_INLINE bool Rows(int mode, const float* z, size_t n, size_t c, float* out) {
     if (moderate) rest *= std::exp(shift * std::numbers::ln2 - m);  // error 2^-46 relative
     const double k = hn::GetLane(hn::SumOfLanes(d, cnt));
     const double L = std::log(k) + std::log1p(rest / k);
+    if (mode == kCrossEntropy) {
+      // (m - z[t]) + L, both >= 0 (m - z[t] exact in binary64 but where z[t] is negligible):
+      // L's error (2^-27.5 relative to min(1, rest)) is below 2^-27 of the sum, which is L
+      // itself where z[t] = m and >= log 2 elsewhere.
+      ce[row] = (static_cast<double>(m) - zr[t[row]]) + L;
+      continue;
+    }
     if (mode == kLogsumexp) {
-      out[row] = static_cast<float>(m + L);
+      // m + L cancels where m < 0 and the result is near 0 (rows of log-probabilities): L's
+      // absolute error (< 2^-27.5) would be billions of ulps of a result near 2^-40. Elsewhere
+      // |m + L| >= 0.5 or m >= 0 (then m + L >= L, no cancellation): < 0.7 ulp.
+      const double r = m + L;
+      if (m < 0 && std::abs(r) < 0.5) {
+        ScalarRowFallback(mode, zr, c, out + row);
+      } else {
+        out[row] = static_cast<float>(r);
+      }
       continue;
     }
     const float w = static_cast<float>(m + L);

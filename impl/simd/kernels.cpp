@@ -703,6 +703,15 @@ HWY_INLINE double Sum4(double x, double a, double b, double c) {
   return s2 + ((r1 + r2) + c);
 }
 
+// cross_entropy of one row by the scalar kernel (rows with a NaN, an infinity or huge logits).
+template <class T>
+double ScalarCrossEntropy(const T* z, size_t c, int64_t target) {
+  T v;
+  impl::cross_entropy(std::span<const T>(z, c), std::span<const int64_t>(&target, 1), impl::Shape{1, c},
+                      std::span<T>(&v, 1), impl::Reduction::none);
+  return v;
+}
+
 template <class T>
 void ScalarRowFallback(int mode, const T* z, size_t c, T* y) {
   std::span<const T> in(z, c);
@@ -842,7 +851,14 @@ bool RowsFloatFast(int mode, const float* z, size_t n, size_t c, float* out) {
     const double s = k + r;
     const double log_s = std::log(k) + std::log1p(r / k);
     if (mode == kLogsumexp) {
-      out[row] = static_cast<float>(m + log_s);
+      // As in fnative::Rows: where m + log S cancels (m < 0, result near 0), log S's absolute
+      // error would be many ulps of the result; such rows go to the scalar kernel.
+      const double r = m + log_s;
+      if (m < 0 && std::abs(r) < 0.5) {
+        ScalarRowFallback(mode, zr, c, out + row);
+      } else {
+        out[row] = static_cast<float>(r);
+      }
       continue;
     }
     float* yr = out + row * c;
@@ -866,7 +882,7 @@ template <class T>
 void Rows(int mode, const T* z, const int64_t* t, size_t n, size_t c, T* out, double* ce) {
   if constexpr (sizeof(T) == sizeof(float)) {
 #if NNCONFORM_SIMD_FLOAT_NATIVE
-    if (fnative::Rows(mode, z, n, c, out)) return;
+    if (fnative::Rows(mode, z, t, n, c, out, ce)) return;
 #endif
     if (RowsFloatFast(mode, z, n, c, out)) return;
   }
@@ -879,11 +895,7 @@ void Rows(int mode, const T* z, const int64_t* t, size_t n, size_t c, T* out, do
     Scalar2 S;
     if (!RowSum(d, zr, c, m, S)) {
       if (mode == kCrossEntropy) {
-        T v;
-        const int64_t tt = t[row];
-        impl::cross_entropy(std::span<const T>(zr, c), std::span<const int64_t>(&tt, 1), impl::Shape{1, c},
-                            std::span<T>(&v, 1), impl::Reduction::none);
-        ce[row] = v;
+        ce[row] = ScalarCrossEntropy(zr, c, t[row]);
       } else {
         ScalarRowFallback(mode, zr, c, mode == kLogsumexp ? out + row : out + row * c);
       }

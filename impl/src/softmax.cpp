@@ -4,13 +4,15 @@
 // with the subtraction compensated and the sum compensated (detail::sum_exp_others). The row
 // sum is 1 + s and log Σ e^(z_j) = m + log1p(s).
 //
-// float: that evaluation in binary64 (a few 2^-53 relative: ~2^-28 ulp of a float).
+// float: that evaluation in binary64 (a few 2^-53 relative: ~2^-28 ulp of a float), but for
+// logsumexp near 0 with m < 0 (cancellation), which takes the double-double form.
 // double: the same formulas in double-double (dw_math.hpp: z_j - m exact as a DD, exp to
 // 2^-103, log1p to 2^-92, sums and quotient to ~2^-104 per operation), rounded once: error
 // <= 0.5 ulp + 2^-38 ulp for softmax and log_softmax (terms without cancellation), and for
 // logsumexp 0.5 ulp + 2^-92·(|m| + log1p(s))/|lse| ulp·2^53 (the m + log1p(s) cancellation
 // where lse is near 0, the function's own condition): within 1 ulp unless |lse| <
-// 2^-38·(|m| + log1p(s)). The binary64 evaluation erred by up to 2.7 ulp (softmax), 2.3
+// 2^-38·(|m| + log1p(s)); rows with |lse| < 2^-36·|m| take floating-point expansions instead
+// (expansion.hpp: the sum to 2^-190, enough down to |lse| ~ 2^-130). The binary64 evaluation erred by up to 2.7 ulp (softmax), 2.3
 // (log_softmax) and 2.2 (logsumexp) on the golden vectors, against strict tolerances of 2.
 #include <cmath>
 #include <limits>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "detail.hpp"
+#include "expansion.hpp"
 #include "loss_common.hpp"
 
 namespace nnconform::impl {
@@ -176,6 +179,19 @@ void log_softmax_impl(std::span<const T> z, Shape shape, std::span<T> out) {
   }
 }
 
+// logsumexp of a binary64 row whose result is near 0: T = sum of e^z_j (each z_j < 0) as an
+// expansion (xp::exp: 2^-190 relative), x = T - 1 exactly (|x| < 2^-28: the caller's condition
+// with |m| < 745, plus DD's error), log1p(x) = x - x²/2 + x³/3 (the rest x⁴/4 is below 2^-112
+// relative to x; the x², x³ terms need only double precision beside x).
+inline double logsumexp_near_zero(std::span<const double> row) {
+  xp::X total = xp::from(0.0);
+  for (double zj : row)
+    if (zj >= -745.0) total = xp::add(total, xp::exp(zj));  // below, e^zj < 2^-1074
+  const xp::X x = xp::add(total, -1.0);
+  const double xh = xp::to_double(x), xl = xp::to_double(xp::add(x, -xh));
+  return xh + (xl - 0.5 * xh * xh + xh * xh * xh / 3.0);
+}
+
 template <class T>
 void logsumexp_impl(std::span<const T> z, Shape shape, std::span<T> out) {
   detail::check_shape("logsumexp", "z", z.size(), shape);
@@ -193,8 +209,15 @@ void logsumexp_impl(std::span<const T> z, Shape shape, std::span<T> out) {
       // m + log1p(s) in DD (m exact), rounded once: the only error is the DD evaluation's,
       // relative to |m| + l, which the cancellation m + l (m < 0, lse near 0) amplifies.
       v = dw::to_double(row_dd(row, r).l + r.m);
+      // Where that cancellation exceeds DD (|lse| < 2^-36·|m|: rows of log-probabilities, whose
+      // lse is near 2^-57), the sum of the e^z_j to ~2^-190 by expansions instead.
+      if (r.m < 0 && std::abs(v) < 0x1p-36 * std::abs(r.m)) v = logsumexp_near_zero(row);
     } else {
       v = r.m + std::log1p(detail::sum_exp_others(row, r));
+      // m + log1p(s) cancels where m < 0 and the result is near 0 (a row of log-probabilities):
+      // binary64's 2^-53·|m| would be 2^-53/|lse| relative, 100 ulp of a float near 2^-40.
+      // There the double-double form instead (2^-92·|m|).
+      if (r.m < 0 && std::abs(v) < 0.5) v = dw::to_double(row_dd(row, r).l + r.m);
     }
     out[i] = static_cast<T>(v);
   }

@@ -1083,6 +1083,27 @@ class Generator {
           add_logits(*in, v);
         }
       }
+      // Rows of log-probabilities, log(p_j) rounded (p_j = q_j / sum q, q_j in [1, 1000]): their
+      // logsumexp cancels to near 0 (max < 0), where an evaluation in the format's double
+      // (m + log S, each correct to 2^-53·|m|) errs by many ulps of a result near 2^-30.
+      // Their own generator: the draws of the other cases stay as they were.
+      SplitMix64 rng(stable_hash("log-probabilities"));
+      for (std::size_t n : {2u, 3u, 10u, 100u}) {
+        for (int draw = 0; draw < 2; ++draw) {
+          std::vector<unsigned long> q(n);
+          unsigned long total = 0;
+          for (auto& qj : q) total += qj = 1 + static_cast<unsigned long>(rng.below(1000));
+          std::vector<FloatBits> v;
+          MpfrValue x(128);
+          for (unsigned long qj : q) {
+            mpfr_set_ui(x, qj, MPFR_RNDN);
+            mpfr_div_ui(x, x, total, MPFR_RNDN);
+            mpfr_log(x, x, MPFR_RNDN);
+            v.push_back(round_to_format(x, f_));
+          }
+          add_logits(*in, v);
+        }
+      }
     }
   }
 

@@ -18,7 +18,7 @@ const std::vector<std::string> kInputFamilies = {
     "huge",           // +-1e30, +-max: range reductions overflow there
     "log_uniform",    // every binade
     "random",         // seeded draws
-    "large_logits",   // spreads of 1e2, 1e4, 1e30; one dominant logit; all equal
+    "large_logits",   // spreads of 1e2, 1e4, 1e30; one dominant logit; all equal; log-probabilities
     "masks",          // -inf entries, an all -inf row, an inf logit
     "probabilities",  // near 0 and 1: 1e-45, 1e-300, 1 - ulp
     "lengths",        // vector lengths 1, 2, 3, 10, 1000, 32000 and SIMD edges 7..17

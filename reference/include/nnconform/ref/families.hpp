@@ -18,7 +18,8 @@
 //   huge           +-1e30, +-1e38, +-1e300, +-max and its neighbours (what rounds to a finite value)
 //   log_uniform    every binade (subnormal binades included), both signs
 //   random         seeded draws: uniform in [-10, 10] and [-100, 100], random bit patterns
-//   large_logits   spreads of 1e2, 1e4, 1e30; one dominant logit; all equal; +-max together
+//   large_logits   spreads of 1e2, 1e4, 1e30; one dominant logit; all equal; +-max together;
+//                  rows of log-probabilities (logsumexp near 0)
 //   masks          -inf entries, all -inf rows, +inf logits
 //   probabilities  inputs with domain [0, 1]: 0, 1, 1 - ulp, smallest subnormal, 1e-45,
 //                  1e-300, near-degenerate and random distributions with zeros
