@@ -297,6 +297,58 @@ TEST(SimdKernels, FloatRowsWithinTheirStatedBoundsAtTheExtremes) {
   simd::force_target("");
 }
 
+// mse, mae and huber of floats with reduction none take their own loops (impl/simd/kernels.cpp,
+// LossNoneF32: binary64 lanes, float lanes for mae), apart from the double-word terms the
+// golden vectors' reduced cases exercise. Against long double, in every target: inputs across
+// all binades, pairs a few ulps apart (subnormal squares), pairs whose difference or square
+// overflows, and the specials; every result within 0.5 + 2^-20 ulp, NaN and infinities exact.
+TEST(SimdKernels, FloatLossesWithReductionNoneAreCorrectlyRoundedNearly) {
+  std::mt19937 rng(11);
+  std::vector<float> a, b;
+  auto any_float = [&] {
+    std::uniform_int_distribution<int> e(-149, 127);
+    return std::ldexp(std::uniform_real_distribution<float>(1.0f, 2.0f)(rng), e(rng)) * (rng() % 2 ? 1.0f : -1.0f);
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const float x = any_float();
+    a.push_back(x);
+    b.push_back(i % 3 == 0 ? any_float() : i % 3 == 1 ? std::nextafter(x, INFINITY) : x * (1.0f + 1e-3f * (rng() % 7)));
+  }
+  const float inf = INFINITY, nan = NAN, big = 3e38f;
+  for (float x : {0.0f, -0.0f, 1e-45f, -1e-45f, 1.0f, big, -big, inf, -inf, nan})
+    for (float y : {0.0f, -0.0f, 1e-45f, 1.0f, -big, inf, -inf, nan}) {
+      a.push_back(x);
+      b.push_back(y);
+    }
+  std::vector<std::string> ts = simd_targets();
+  ts.push_back("");
+  for (const auto& t : ts) {
+    simd::force_target(t);
+    for (const char* fn : {"mse", "mae", "huber"}) {
+      std::vector<float> out(a.size());
+      const std::string f = fn;
+      if (f == "mse") simd::mse(a, b, out, simd::Reduction::none);
+      if (f == "mae") simd::mae(a, b, out, simd::Reduction::none);
+      if (f == "huber") simd::huber(a, b, out, 1.0f, simd::Reduction::none);
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        const long double d = static_cast<long double>(a[i]) - b[i], ad = std::fabs(d);
+        const long double want = f == "mse" ? d * d : f == "mae" ? ad : ad <= 1 ? 0.5L * d * d : ad - 0.5L;
+        const float rounded = static_cast<float>(want);
+        if (std::isnan(want) || std::isinf(rounded)) {
+          ASSERT_EQ(std::isnan(out[i]), std::isnan(want)) << t << " " << f << "(" << a[i] << ", " << b[i] << ")";
+          if (!std::isnan(want)) {
+            ASSERT_EQ(out[i], rounded) << t << " " << f << "(" << a[i] << ", " << b[i] << ")";
+          }
+          continue;
+        }
+        ASSERT_LE(float_ulps(out[i], want), 0.5 + 0x1p-20) << t << " " << f << "(" << std::hexfloat << a[i] << ", "
+                                                          << b[i] << "): got " << out[i];
+      }
+    }
+  }
+  simd::force_target("");
+}
+
 // Arrays of 16 MiB and more take the streaming-store loops (kernels.cpp, kStreamBytes),
 // peeled to the output's alignment: its results must equal those of short calls bit for bit,
 // at any misalignment of the output, in place or not, in both tiers (the correctly rounded one

@@ -1068,8 +1068,43 @@ void LossLoop(const T* y, const T* yh, size_t n, T* out, int red, const Term& te
   out[0] = static_cast<T>((q + ((S.h - p) - pe + S.l) / cnt) / scale);
 }
 
+// Float mse, mae and huber with reduction none, one value per element. mae: |fl(y - yh)| on
+// float lanes, correctly rounded. mse, huber on binary64 lanes: y - yh is exact in binary64 (or
+// within 2^-53 relative where the exponents differ by more than 29), the term rounds once in
+// binary64 (huber's a - delta/2 with a >= delta: no cancellation) and once to float: <= 0.5 +
+// 2^-28 ulp, subnormal and overflowing results rounded by the conversion as IEEE 754 says.
+// (The reductions keep the double-word terms: their sum needs them.)
+bool LossNoneF32(int op, const float* y, const float* yh, size_t n, float* out, double delta) {
+  if (op == kMae) {
+    const hn::ScalableTag<float> df;  // every float lane of the target
+    const size_t N = hn::Lanes(df);
+    size_t i = 0;
+    for (; i + N <= n; i += N) hn::StoreU(hn::Abs(hn::Sub(hn::LoadU(df, y + i), hn::LoadU(df, yh + i))), df, out + i);
+    for (; i < n; ++i) out[i] = std::fabs(y[i] - yh[i]);
+    return true;
+  }
+  if (op != kMse && op != kHuber) return false;
+  const DD d;
+  const size_t N = hn::Lanes(d);
+  const V dl = hn::Set(d, delta), half = hn::Set(d, 0.5), lin0 = hn::Set(d, -0.5 * delta);
+  auto term = [&](V a, V b) {
+    const V df = hn::Sub(a, b);
+    if (op == kMse) return hn::Mul(df, df);
+    const V ad = hn::Abs(df);
+    return hn::IfThenElse(hn::Le(ad, dl), hn::Mul(hn::Mul(ad, ad), half), hn::Mul(dl, hn::Add(ad, lin0)));
+  };
+  Tail<float> ty, th;
+  size_t i = 0;
+  for (; i + N <= n; i += N) StoreFromDouble(d, term(LoadAsDouble(d, y + i), LoadAsDouble(d, yh + i)), out + i);
+  if (i < n) ty.store(d, term(ty.load(d, y + i, n - i, 0.0f), th.load(d, yh + i, n - i, 0.0f)), out + i, n - i);
+  return true;
+}
+
 template <class T>
 void Loss(int op, const T* y, const T* yh, size_t n, T* out, double param, int red) {
+  if constexpr (sizeof(T) == sizeof(float)) {
+    if (red == 0 && LossNoneF32(op, y, yh, n, out, param)) return;
+  }
   switch (op) {
     case kMse: LossLoop(y, yh, n, out, red, MseTerm{}); break;
     case kMae: LossLoop(y, yh, n, out, red, MaeTerm{}); break;
