@@ -349,6 +349,53 @@ TEST(SimdKernels, FloatLossesWithReductionNoneAreCorrectlyRoundedNearly) {
   simd::force_target("");
 }
 
+// binary_cross_entropy_with_logits of floats with reduction none runs on float lanes where the
+// target has an FMA (fnative::BceLogits: stated < 0.82 ulp), vectors with |s| > 87 or a NaN on
+// the double-word kernel. Against long double in every target: targets y in [0, 1] (0, 1, tiny,
+// random), logits across the binades up to +-100 (both paths, subnormal losses), +-inf, NaN.
+TEST(SimdKernels, FloatBceWithLogitsWithinItsStatedBound) {
+  std::mt19937 rng(12);
+  std::vector<float> y, s;
+  for (int i = 0; i < 20000; ++i) {
+    const int kind = i % 5;
+    y.push_back(kind == 0 ? 0.0f : kind == 1 ? 1.0f : kind == 2 ? std::ldexp(1.0f, -static_cast<int>(rng() % 60))
+                                                               : std::uniform_real_distribution<float>(0, 1)(rng));
+    const float mag = i % 7 == 0 ? std::uniform_real_distribution<float>(80, 100)(rng)
+                                 : std::ldexp(std::uniform_real_distribution<float>(1, 2)(rng), static_cast<int>(rng() % 40) - 33);
+    s.push_back(rng() % 2 ? mag : -mag);
+  }
+  for (float v : {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 87.0f, -87.0f, 88.0f})
+    for (float t : {0.0f, 1.0f, 0.5f}) {
+      y.push_back(t);
+      s.push_back(v);
+    }
+  std::vector<std::string> ts = simd_targets();
+  ts.push_back("");
+  for (const auto& t : ts) {
+    simd::force_target(t);
+    std::vector<float> out(y.size());
+    simd::binary_cross_entropy_with_logits(y, s, out, simd::Reduction::none);
+    double worst = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      const long double sl = s[i], yl = y[i];
+      const long double prod = sl > 0 ? (y[i] == 1 ? 0 : (1 - yl) * sl) : (y[i] == 0 ? 0 : -yl * sl);
+      const long double want = std::log1p(std::exp(-std::fabs(sl))) + prod;
+      if (std::isnan(want) || std::isinf(want)) {
+        ASSERT_EQ(std::isnan(out[i]), std::isnan(want)) << t << " y " << y[i] << " s " << s[i];
+        if (!std::isnan(want)) {
+          ASSERT_EQ(out[i], static_cast<float>(want)) << t << " y " << y[i] << " s " << s[i];
+        }
+        continue;
+      }
+      worst = std::max(worst, float_ulps(out[i], want));
+      ASSERT_LT(float_ulps(out[i], want), 0.82) << t << " y " << std::hexfloat << y[i] << " s " << s[i] << ": got "
+                                                << out[i];
+    }
+    std::cout << "[ target " << (t.empty() ? "best" : t) << " ] bce_with_logits max " << worst << " ulp\n";
+  }
+  simd::force_target("");
+}
+
 // Arrays of 16 MiB and more take the streaming-store loops (kernels.cpp, kStreamBytes),
 // peeled to the output's alignment: its results must equal those of short calls bit for bit,
 // at any misalignment of the output, in place or not, in both tiers (the correctly rounded one

@@ -1100,10 +1100,33 @@ bool LossNoneF32(int op, const float* y, const float* yh, size_t n, float* out, 
   return true;
 }
 
+#if NNCONFORM_SIMD_FLOAT_NATIVE
+// Float binary_cross_entropy_with_logits with reduction none on float lanes (fnative::BceLogits);
+// a vector holding a logit beyond +-87 (or a NaN) takes the double-word kernel.
+void BceLogitsNoneF32(const float* y, const float* s, size_t n, float* out) {
+  const fnative::DF32 d;
+  const size_t N = hn::Lanes(d);
+  auto slow = [&](size_t i, size_t m) { LossLoop(y + i, s + i, m, out + i, 0, BceLogitsTerm{}); };
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const fnative::VF32 sv = hn::LoadU(d, s + i);
+    if (HWY_UNLIKELY(!hn::AllTrue(d, hn::Le(hn::Abs(sv), hn::Set(d, 87.0f))))) {
+      slow(i, N);
+      continue;
+    }
+    hn::StoreU(fnative::BceLogits(d, hn::LoadU(d, y + i), sv), d, out + i);
+  }
+  if (i < n) slow(i, n - i);
+}
+#endif
+
 template <class T>
 void Loss(int op, const T* y, const T* yh, size_t n, T* out, double param, int red) {
   if constexpr (sizeof(T) == sizeof(float)) {
     if (red == 0 && LossNoneF32(op, y, yh, n, out, param)) return;
+#if NNCONFORM_SIMD_FLOAT_NATIVE
+    if (red == 0 && op == kBceLogits) return BceLogitsNoneF32(y, yh, n, out);
+#endif
   }
   switch (op) {
     case kMse: LossLoop(y, yh, n, out, red, MseTerm{}); break;
