@@ -29,7 +29,8 @@ erows = ['| function | ' + ' | '.join(epeers) + ' |', '|---|' + '---|' * len(epe
 def fmt(v):
     if v >= 1000: return '%.2g' % v
     return ('%.3g' % v)
-order = ['sigmoid', 'tanh', 'silu', 'elu', 'softplus', 'mish', 'softmax', 'log_softmax', 'cross_entropy']
+order = ['sigmoid', 'tanh', 'silu', 'elu', 'softplus', 'mish', 'relu', 'leaky_relu', 'relu6', 'softmax', 'log_softmax',
+         'logsumexp', 'cross_entropy', 'binary_cross_entropy_with_logits', 'mse', 'mae', 'huber']
 for f in order:
     if f not in err: continue
     cells = []
