@@ -396,10 +396,11 @@ TEST(SimdKernels, FloatBceWithLogitsWithinItsStatedBound) {
   simd::force_target("");
 }
 
-// Arrays of 16 MiB and more take the streaming-store loops (kernels.cpp, kStreamBytes),
-// peeled to the output's alignment: its results must equal those of short calls bit for bit,
-// at any misalignment of the output, in place or not, in both tiers (the correctly rounded one
-// also sends some lanes to its second step, in batches). (Inputs stay in (-64, 64): a fast-tier
+// Arrays of 16 MiB and more take the fast tier's streaming-store loops (kernels.cpp,
+// kStreamBytes), peeled to the output's alignment: its results must equal those of short calls
+// bit for bit, at any misalignment of the output, in place or not, in both tiers (the correctly
+// rounded one, which does not stream, sends some lanes to its second step, in batches across
+// blocks). (Inputs stay in (-64, 64): a fast-tier
 // vector holding one below -87 (-80 for mish) takes the binary64 kernel, whose results are as
 // accurate but not the same bits, and which vectors hold it depends on the alignment.)
 TEST(SimdKernels, StreamingLoopAgreesWithShortCalls) {
