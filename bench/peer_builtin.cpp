@@ -46,6 +46,13 @@ void copy_nt(const float* x, float* y, std::size_t n) {
   _mm_sfence();
 }
 float sig(float x) { return x >= 0 ? 1.0f / (1.0f + std::exp(-x)) : std::exp(x) / (1.0f + std::exp(x)); }
+// The plain loops' row maximum m and sum of e^(z - m).
+float sum_exp_shifted(const float* zr, std::size_t c, float& m) {
+  m = *std::max_element(zr, zr + c);
+  float s = 0;
+  for (std::size_t j = 0; j < c; ++j) s += std::exp(zr[j] - m);
+  return s;
+}
 }  // namespace
 
 void register_builtin(Registry& r) {
@@ -115,9 +122,8 @@ void register_builtin(Registry& r) {
   r.rows("log_softmax", "std-loop", [](const float* z, float* y, std::size_t n, std::size_t c) {
     for (std::size_t i = 0; i < n; ++i) {
       const float* zr = z + i * c;
-      float m = *std::max_element(zr, zr + c), s = 0;
-      for (std::size_t j = 0; j < c; ++j) s += std::exp(zr[j] - m);
-      float l = std::log(s);
+      float m;
+      const float l = std::log(sum_exp_shifted(zr, c, m));
       for (std::size_t j = 0; j < c; ++j) y[i * c + j] = (zr[j] - m) - l;
     }
   });
@@ -130,9 +136,8 @@ void register_builtin(Registry& r) {
   r.row_reduce("logsumexp", "builtin-scalar", lse_fn([](auto z, auto s, auto y) { impl::logsumexp(z, s, y); }));
   r.row_reduce("logsumexp", "std-loop", [](const float* z, float* y, std::size_t n, std::size_t c) {
     for (std::size_t i = 0; i < n; ++i) {
-      const float* zr = z + i * c;
-      float m = *std::max_element(zr, zr + c), s = 0;
-      for (std::size_t j = 0; j < c; ++j) s += std::exp(zr[j] - m);
+      float m;
+      const float s = sum_exp_shifted(z + i * c, c, m);
       y[i] = m + std::log(s);
     }
   });
@@ -147,8 +152,8 @@ void register_builtin(Registry& r) {
   r.ce("std-loop", [](const float* z, const std::int64_t* t, float* y, std::size_t n, std::size_t c) {
     for (std::size_t i = 0; i < n; ++i) {
       const float* zr = z + i * c;
-      float m = *std::max_element(zr, zr + c), s = 0;
-      for (std::size_t j = 0; j < c; ++j) s += std::exp(zr[j] - m);
+      float m;
+      const float s = sum_exp_shifted(zr, c, m);
       y[i] = std::log(s) - (zr[t[i]] - m);
     }
   });

@@ -202,6 +202,13 @@ TEST(SimdKernels, LengthsOffsetsAndInPlaceAgreeBitwise) {
   simd::force_target("");
 }
 
+// Every dispatch target of this CPU, then "" (force_target's name for the best one).
+std::vector<std::string> targets_and_best() {
+  std::vector<std::string> ts = simd_targets();
+  ts.push_back("");
+  return ts;
+}
+
 // ULPs of a float result from an exact value (long double here), the subnormal grid included.
 double float_ulps(float got, long double exact) {
   if (!std::isfinite(got)) return got == exact ? 0 : INFINITY;
@@ -258,9 +265,7 @@ TEST(SimdKernels, FloatRowsWithinTheirStatedBoundsAtTheExtremes) {
     for (std::size_t j = 0; j < c; ++j) r.z[j] = static_cast<float>(std::log(q[j] / total));
     rows.push_back(std::move(r));
   }
-  std::vector<std::string> ts = simd_targets();
-  ts.push_back("");  // the best target
-  for (const auto& t : ts) {
+  for (const auto& t : targets_and_best()) {
     simd::force_target(t);
     double worst_softmax = 0, worst_log = 0, worst_lse = 0, worst_ce = 0;
     for (const Row& r : rows) {
@@ -320,9 +325,7 @@ TEST(SimdKernels, FloatLossesWithReductionNoneAreCorrectlyRoundedNearly) {
       a.push_back(x);
       b.push_back(y);
     }
-  std::vector<std::string> ts = simd_targets();
-  ts.push_back("");
-  for (const auto& t : ts) {
+  for (const auto& t : targets_and_best()) {
     simd::force_target(t);
     for (const char* fn : {"mse", "mae", "huber"}) {
       std::vector<float> out(a.size());
@@ -369,9 +372,7 @@ TEST(SimdKernels, FloatBceWithLogitsWithinItsStatedBound) {
       y.push_back(t);
       s.push_back(v);
     }
-  std::vector<std::string> ts = simd_targets();
-  ts.push_back("");
-  for (const auto& t : ts) {
+  for (const auto& t : targets_and_best()) {
     simd::force_target(t);
     std::vector<float> out(y.size());
     simd::binary_cross_entropy_with_logits(y, s, out, simd::Reduction::none);

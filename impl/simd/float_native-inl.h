@@ -697,15 +697,9 @@ HWY_INLINE bool Rows(int mode, const float* z, const int64_t* t, size_t n, size_
       continue;
     }
     if (mode == kLogsumexp) {
-      // m + L cancels where m < 0 and the result is near 0 (rows of log-probabilities): L's
-      // absolute error (< 2^-27.5) would be billions of ulps of a result near 2^-40. Elsewhere
-      // |m + L| >= 0.5 or m >= 0 (then m + L >= L, no cancellation): < 0.7 ulp.
-      const double r = m + L;
-      if (m < 0 && std::abs(r) < 0.5) {
-        ScalarRowFallback(mode, zr, c, out + row);
-      } else {
-        out[row] = static_cast<float>(r);
-      }
+      // L's absolute error (< 2^-27.5) would be billions of ulps of a result near 2^-40 where
+      // m + L cancels; LogsumexpF32 sends those rows to the scalar kernel. Elsewhere < 0.7 ulp.
+      LogsumexpF32(zr, c, m, L, out + row);
       continue;
     }
     const float w = static_cast<float>(m + L);

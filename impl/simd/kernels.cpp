@@ -720,6 +720,19 @@ void ScalarRowFallback(int mode, const T* z, size_t c, T* y) {
   if (mode == kLogsumexp) impl::logsumexp(in, impl::Shape{1, c}, std::span<T>(y, 1));
 }
 
+// A float row's logsumexp m + log S, from a sum accurate to float precision (both float row
+// paths). Where it cancels (m < 0 and the result near 0: rows of log-probabilities), log S's
+// absolute error would be many ulps of the result; the row goes to the scalar kernel. Elsewhere
+// |m + log S| >= 0.5 or m >= 0 (then m + log S >= log S): no cancellation.
+HWY_INLINE void LogsumexpF32(const float* zr, size_t c, double m, double log_s, float* out) {
+  const double r = m + log_s;
+  if (m < 0 && std::abs(r) < 0.5) {
+    ScalarRowFallback(kLogsumexp, zr, c, out);
+  } else {
+    *out = static_cast<float>(r);
+  }
+}
+
 #if HWY_NATIVE_FMA && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
 // The float32 fast tier on float lanes (targets with an FMA: AVX2, AVX-512).
 #undef NNCONFORM_SIMD_FLOAT_NATIVE
@@ -851,14 +864,7 @@ bool RowsFloatFast(int mode, const float* z, size_t n, size_t c, float* out) {
     const double s = k + r;
     const double log_s = std::log(k) + std::log1p(r / k);
     if (mode == kLogsumexp) {
-      // As in fnative::Rows: where m + log S cancels (m < 0, result near 0), log S's absolute
-      // error would be many ulps of the result; such rows go to the scalar kernel.
-      const double r = m + log_s;
-      if (m < 0 && std::abs(r) < 0.5) {
-        ScalarRowFallback(mode, zr, c, out + row);
-      } else {
-        out[row] = static_cast<float>(r);
-      }
+      LogsumexpF32(zr, c, m, log_s, out + row);
       continue;
     }
     float* yr = out + row * c;
